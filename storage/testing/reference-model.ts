@@ -26,11 +26,14 @@ import type {
   RangeOptions,
   RangeResult,
   ResponseHeader,
+  Store,
   TxnOp,
   TxnOpResult,
   TxnRequest,
   TxnResult,
+  Watch,
   WatchEvent,
+  WatchListener,
 } from '../store.ts';
 
 /** etcd's default --max-txn-ops. */
@@ -383,4 +386,92 @@ export function checkIntervals(ops: TxnOp[]): void {
     }
     puts.add(hex(k));
   }
+}
+
+// ---- the model as a Store, to self-test the harnesses (MODEL_STORE=reference) ----
+
+const referenceDirs = new Map<string, ReferenceModel>();
+
+interface RefWatcher {
+  key: Buffer;
+  rangeEnd?: Buffer;
+  prevKv: boolean;
+  nextRev: number;
+  listener: WatchListener;
+  canceled: boolean;
+}
+
+/**
+ * An in-memory Store backed by a ReferenceModel; "persisted" per `dir` within the process,
+ * so that close/reopen keeps the data. Deliveries are asynchronous (microtasks), like a
+ * real store's. Only for testing the test harnesses themselves.
+ */
+export async function openReferenceStore(options: { dir: string }): Promise<Store> {
+  let model = referenceDirs.get(options.dir);
+  if (!model) {
+    model = new ReferenceModel();
+    referenceDirs.set(options.dir, model);
+  }
+  const m = model;
+  const watchers = new Set<RefWatcher>();
+  let closed = false;
+  const live = <T>(f: () => T): Promise<T> => {
+    if (closed) return Promise.reject(errors.closed());
+    try {
+      const r = f();
+      queueMicrotask(deliver);
+      return Promise.resolve(r);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  };
+  function deliver(): void {
+    for (const w of watchers) {
+      if (w.canceled || w.nextRev > m.revision) continue;
+      const events = m.watchEvents(w.key, { rangeEnd: w.rangeEnd, startRevision: w.nextRev, prevKv: w.prevKv });
+      w.nextRev = m.revision + 1;
+      if (events.length > 0) w.listener({ header: { revision: m.revision }, events });
+    }
+  }
+  return {
+    range: (key, o) => live(() => m.range(key, o)),
+    put: (key, value, o) => live(() => m.put(key, value, o)),
+    delete: (key, o) => live(() => m.delete(key, o)),
+    txn: (r) => live(() => m.txn(r)),
+    compact: (rev) => live(() => m.compact(rev)),
+    leaseGrant: (ttl, id) => live(() => m.leaseGrant(ttl, id ?? 0)),
+    leaseRevoke: (id) => live(() => m.leaseRevoke(id)),
+    leaseKeepAlive: (id) => live(() => m.leaseKeepAlive(id)),
+    leaseTimeToLive: (id, o) => live(() => m.leaseTimeToLive(id, o)),
+    leases: () => live(() => m.leases()),
+    status: () => live(() => ({ ...m.status(), dbSize: 0, quotaBytes: 0 })),
+    watch: (key, o, listener) =>
+      live((): Watch => {
+        const start = o.startRevision && o.startRevision > 0 ? o.startRevision : m.revision + 1;
+        const w: RefWatcher = { key: toBuffer(key), prevKv: o.prevKv ?? false, nextRev: start, listener, canceled: false };
+        if (o.rangeEnd !== undefined) w.rangeEnd = toBuffer(o.rangeEnd);
+        if (start < m.compactRevision) {
+          const compactRevision = m.compactRevision;
+          queueMicrotask(() => listener({ header: { revision: m.revision }, events: [], canceled: true, compactRevision }));
+        } else {
+          watchers.add(w);
+        }
+        return {
+          cancel: async () => {
+            w.canceled = true;
+            watchers.delete(w);
+          },
+          requestProgress: () =>
+            queueMicrotask(() => {
+              deliver();
+              if (!w.canceled) listener({ header: { revision: m.revision }, events: [] });
+            }),
+        };
+      }),
+    close: async () => {
+      closed = true;
+      for (const w of watchers) w.canceled = true;
+      watchers.clear();
+    },
+  };
 }

@@ -1,0 +1,380 @@
+// Store benchmarks, each a function `(store, options) => Promise<BenchResult>` that drives
+// any implementation of the Store interface (the in-process k8ts store, the etcd adapter,
+// later the Raft-replicated store) the same way. Every benchmark is bounded by a count and
+// by a deadline, and writes under its own key prefix so that benchmarks run one after the
+// other on the same store do not see each other's keys.
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { Store, Watch, WatchResponse } from '../../storage/store.ts';
+import { prefixEnd } from '../../storage/bytes.ts';
+import { summarize, type LatencySummary } from './stats.ts';
+
+export interface BenchResult {
+  /** Benchmark name, e.g. `put-64way`. */
+  name: string;
+  /** What one operation is: `puts`, `ranges`, `events`. */
+  unit: string;
+  /** Operations completed in the measured window. */
+  ops: number;
+  /** Length of the measured window. */
+  elapsedMs: number;
+  opsPerSec: number;
+  /** Per-operation latency in milliseconds. */
+  latencyMs: LatencySummary;
+  /** True when the deadline, not the count, ended the benchmark. */
+  timeBounded: boolean;
+  /** Benchmark-specific extras (sizes, errors, setup timings). */
+  notes: Record<string, number | string | boolean>;
+}
+
+export interface CommonOptions {
+  /** Key prefix for this benchmark's keys; default `/bench/<name>/`. */
+  prefix?: string;
+  /** Stop issuing new operations after this long (ms). */
+  timeLimitMs?: number;
+  /** Progress messages (e.g. to stderr). */
+  progress?: (message: string) => void;
+}
+
+/** A benchmark over the Store interface. */
+export type StoreBenchmark<O extends CommonOptions = CommonOptions> = (store: Store, options?: O) => Promise<BenchResult>;
+
+// ---------------------------------------------------------------------------------------
+// Values: slices of a random pool, so that neither store gains from compressing them.
+
+const POOL = randomBytes(1 << 20);
+
+function value(i: number, size: number): Buffer {
+  const off = (i * 7919 * 64) % (POOL.length - size);
+  return POOL.subarray(off, off + size);
+}
+
+function keyOf(prefix: string, i: number): string {
+  return `${prefix}${String(i).padStart(8, '0')}`;
+}
+
+function result(
+  name: string,
+  unit: string,
+  ops: number,
+  elapsedMs: number,
+  latencies: number[],
+  timeBounded: boolean,
+  notes: BenchResult['notes'] = {},
+): BenchResult {
+  return { name, unit, ops, elapsedMs, opsPerSec: elapsedMs > 0 ? (ops * 1000) / elapsedMs : 0, latencyMs: summarize(latencies), timeBounded, notes };
+}
+
+/** A progress reporter that says something at most every `everyMs`. */
+function ticker(progress: ((m: string) => void) | undefined, everyMs = 1000): (message: () => string) => void {
+  let last = performance.now();
+  return (message) => {
+    if (!progress) return;
+    const now = performance.now();
+    if (now - last >= everyMs) {
+      last = now;
+      progress(message());
+    }
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Puts: `concurrency` writers, each awaiting its put before issuing the next.
+
+export interface PutOptions extends CommonOptions {
+  /** Total puts (across writers); default 2000. */
+  count?: number;
+  /** Concurrent writers; default 1. */
+  concurrency?: number;
+  /** Value size in bytes; default 256. */
+  valueBytes?: number;
+  /** Distinct keys written (round robin); default `count` (every put a new key). */
+  keySpace?: number;
+  /** Result name; default `put-seq` or `put-<n>way`. */
+  name?: string;
+}
+
+export const puts: StoreBenchmark<PutOptions> = async (store, o = {}) => {
+  const count = o.count ?? 2000;
+  const concurrency = Math.max(1, o.concurrency ?? 1);
+  const size = o.valueBytes ?? 256;
+  const keySpace = o.keySpace ?? count;
+  const name = o.name ?? (concurrency === 1 ? 'put-seq' : `put-${concurrency}way`);
+  const prefix = o.prefix ?? `/bench/${name}/`;
+  const limit = o.timeLimitMs ?? Infinity;
+  const tick = ticker(o.progress);
+  const latencies: number[] = [];
+  let next = 0;
+  let timeBounded = false;
+  const start = performance.now();
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      if (next >= count) return;
+      if (performance.now() - start >= limit) {
+        timeBounded = true;
+        return;
+      }
+      const i = next++;
+      const t0 = performance.now();
+      await store.put(keyOf(prefix, i % keySpace), value(i, size));
+      latencies.push(performance.now() - t0);
+      tick(() => `${name}: ${latencies.length}/${count} puts`);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsed = performance.now() - start;
+  return result(name, 'puts', latencies.length, elapsed, latencies, timeBounded, { concurrency, valueBytes: size, keySpace });
+};
+
+// ---------------------------------------------------------------------------------------
+// Range: load `keys` keys, then read all of them in one range, `count` times.
+
+export interface RangeBenchOptions extends CommonOptions {
+  /** Keys loaded before timing; default 10000. */
+  keys?: number;
+  /** Value size of the loaded keys; default 200. */
+  valueBytes?: number;
+  /** Full-range reads; default 200. */
+  count?: number;
+  /** Concurrent readers; default 1. */
+  concurrency?: number;
+  /** Puts per load txn (etcd allows at most 128 ops per txn); default 100. */
+  loadBatch?: number;
+  /** Concurrent load txns; default 8. */
+  loadConcurrency?: number;
+  /** Bound on the (untimed) load phase; default 60 s. */
+  loadTimeLimitMs?: number;
+}
+
+export const fullRange: StoreBenchmark<RangeBenchOptions> = async (store, o = {}) => {
+  const keys = o.keys ?? 10000;
+  const size = o.valueBytes ?? 200;
+  const count = o.count ?? 200;
+  const concurrency = Math.max(1, o.concurrency ?? 1);
+  const batch = o.loadBatch ?? 100;
+  const name = `range-${keys >= 1000 && keys % 1000 === 0 ? `${keys / 1000}k` : keys}`;
+  const prefix = o.prefix ?? `/bench/${name}/`;
+  const limit = o.timeLimitMs ?? Infinity;
+  const loadLimit = o.loadTimeLimitMs ?? 60_000;
+
+  // Load (not timed as part of the result, but reported).
+  o.progress?.(`${name}: loading ${keys} keys of ${size} bytes`);
+  const loadStart = performance.now();
+  let nextBatch = 0;
+  const batches = Math.ceil(keys / batch);
+  const loader = async (): Promise<void> => {
+    while (nextBatch < batches) {
+      if (performance.now() - loadStart > loadLimit) throw new Error(`${name}: loading ${keys} keys took over ${loadLimit} ms`);
+      const b = nextBatch++;
+      const success = [];
+      for (let i = b * batch; i < Math.min(keys, (b + 1) * batch); i++) success.push({ type: 'put' as const, key: keyOf(prefix, i), value: value(i, size) });
+      await store.txn({ success });
+    }
+  };
+  await Promise.all(Array.from({ length: o.loadConcurrency ?? 8 }, loader));
+  const loadMs = performance.now() - loadStart;
+  o.progress?.(`${name}: loaded in ${(loadMs / 1000).toFixed(1)} s; reading`);
+
+  const end = prefixEnd(prefix);
+  const tick = ticker(o.progress);
+  const latencies: number[] = [];
+  let next = 0;
+  let timeBounded = false;
+  let bytes = 0;
+  const start = performance.now();
+  const reader = async (): Promise<void> => {
+    for (;;) {
+      if (next >= count) return;
+      if (performance.now() - start >= limit) {
+        timeBounded = true;
+        return;
+      }
+      next++;
+      const t0 = performance.now();
+      const r = await store.range(prefix, { rangeEnd: end });
+      latencies.push(performance.now() - t0);
+      if (r.kvs.length !== keys) throw new Error(`${name}: range returned ${r.kvs.length} kvs, expected ${keys}`);
+      if (bytes === 0) for (const kv of r.kvs) bytes += kv.key.length + kv.value.length;
+      tick(() => `${name}: ${latencies.length}/${count} ranges`);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, reader));
+  const elapsed = performance.now() - start;
+  return result(name, 'ranges', latencies.length, elapsed, latencies, timeBounded, {
+    keys,
+    valueBytes: size,
+    concurrency,
+    bytesPerRange: bytes,
+    loadMs: Math.round(loadMs),
+    loadKeysPerSec: Math.round((keys * 1000) / loadMs),
+  });
+};
+
+// ---------------------------------------------------------------------------------------
+// Watch fan-out: `watchers` watchers on one prefix, then `count` puts under it; the latency
+// of an event is from the start of its put to its delivery to one watcher, one sample per
+// (event, watcher) pair.
+
+export interface WatchBenchOptions extends CommonOptions {
+  /** Watchers on the prefix; default 100. */
+  watchers?: number;
+  /** Puts under the prefix; default 1000. */
+  count?: number;
+  /** Puts in flight at once; default 16. */
+  concurrency?: number;
+  /** Value size; default 256. */
+  valueBytes?: number;
+  /** After the last put, wait at most this long for every watcher to see every event; default 15 s. */
+  drainTimeoutMs?: number;
+}
+
+export const watchFanout: StoreBenchmark<WatchBenchOptions> = async (store, o = {}) => {
+  const nWatchers = o.watchers ?? 100;
+  const count = o.count ?? 1000;
+  const concurrency = Math.max(1, o.concurrency ?? 16);
+  const size = o.valueBytes ?? 256;
+  const name = `watch-fanout-${nWatchers}`;
+  const prefix = o.prefix ?? `/bench/${name}/`;
+  const limit = o.timeLimitMs ?? Infinity;
+  const drainTimeout = o.drainTimeoutMs ?? 15_000;
+
+  // Issue times by key; a key is written once, so the key identifies the event.
+  const issued = new Map<string, number>();
+  const latencies: number[] = [];
+  const received = new Array<number>(nWatchers).fill(0);
+  let delivered = 0;
+  let duplicates = 0;
+  let unknown = 0;
+  let canceled = 0;
+  let lastDelivery = 0;
+  let expected = Infinity; // total deliveries expected, known once the puts are done
+  let allDelivered: (() => void) | undefined;
+  const seen = Array.from({ length: nWatchers }, () => new Set<string>());
+
+  const listener = (w: number) => (resp: WatchResponse) => {
+    const now = performance.now();
+    if (resp.canceled) canceled++;
+    for (const e of resp.events) {
+      const key = e.kv.key.toString('latin1');
+      const t0 = issued.get(key);
+      if (t0 === undefined) {
+        unknown++;
+        continue;
+      }
+      if (seen[w]!.has(key)) {
+        duplicates++;
+        continue;
+      }
+      seen[w]!.add(key);
+      latencies.push(now - t0);
+      received[w]!++;
+      delivered++;
+      lastDelivery = now;
+    }
+    if (delivered >= expected) allDelivered?.();
+  };
+
+  o.progress?.(`${name}: opening ${nWatchers} watchers`);
+  const end = prefixEnd(prefix);
+  const watches: Watch[] = [];
+  try {
+    for (let w = 0; w < nWatchers; w++) watches.push(await store.watch(prefix, { rangeEnd: end }, listener(w)));
+
+    o.progress?.(`${name}: ${count} puts, ${concurrency} in flight`);
+    const tick = ticker(o.progress);
+    let next = 0;
+    let timeBounded = false;
+    let putsDone = 0;
+    const start = performance.now();
+    const writer = async (): Promise<void> => {
+      for (;;) {
+        if (next >= count) return;
+        if (performance.now() - start >= limit) {
+          timeBounded = true;
+          return;
+        }
+        const i = next++;
+        const key = keyOf(prefix, i);
+        issued.set(key, performance.now());
+        await store.put(key, value(i, size));
+        putsDone++;
+        tick(() => `${name}: ${putsDone}/${count} puts, ${delivered} events delivered`);
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, writer));
+    const putsEnd = performance.now();
+
+    // Wait for the stragglers.
+    expected = putsDone * nWatchers;
+    let drainTimedOut = false;
+    if (delivered < expected) {
+      o.progress?.(`${name}: waiting for ${expected - delivered} of ${expected} events`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          drainTimedOut = true;
+          resolve();
+        }, drainTimeout);
+        allDelivered = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    const windowEnd = Math.max(lastDelivery, putsEnd);
+    return result(name, 'events', delivered, windowEnd - start, latencies, timeBounded, {
+      watchers: nWatchers,
+      puts: putsDone,
+      putsPerSec: Math.round((putsDone * 1000) / (putsEnd - start)),
+      expectedEvents: expected,
+      missingEvents: expected - delivered,
+      duplicateEvents: duplicates,
+      unknownEvents: unknown,
+      canceledWatches: canceled,
+      slowestWatcherEvents: Math.min(...received),
+      drainTimedOut,
+    });
+  } finally {
+    await Promise.all(watches.map((w) => w.cancel().catch(() => undefined)));
+  }
+};
+
+// ---------------------------------------------------------------------------------------
+// The standard suite, in run order. A later variant (e.g. 3 replicas) reuses it as is.
+
+export interface SuiteEntry {
+  name: string;
+  describe: string;
+  run: (store: Store, progress: (m: string) => void) => Promise<BenchResult>;
+}
+
+export interface SuiteLimits {
+  /** Multiply every count and time bound by this (e.g. 0.2 for a smoke run); default 1. */
+  scale?: number;
+}
+
+export function standardSuite(limits: SuiteLimits = {}): SuiteEntry[] {
+  const s = limits.scale ?? 1;
+  const n = (x: number) => Math.max(1, Math.round(x * s));
+  return [
+    {
+      name: 'put-seq',
+      describe: 'durable sequential puts: 1 writer, 256-byte values, new key each',
+      run: (store, progress) => puts(store, { count: n(2000), concurrency: 1, timeLimitMs: n(5000), progress }),
+    },
+    {
+      name: 'put-64way',
+      describe: '64 concurrent writers, 256-byte values, new key each',
+      run: (store, progress) => puts(store, { count: n(20000), concurrency: 64, timeLimitMs: n(10000), progress }),
+    },
+    {
+      name: 'range-10k',
+      describe: 'full range over 10k keys of 200-byte values, 1 reader (load untimed)',
+      run: (store, progress) => fullRange(store, { keys: 10000, count: n(200), timeLimitMs: n(8000), loadTimeLimitMs: 40_000, progress }),
+    },
+    {
+      name: 'watch-fanout-100',
+      describe: '100 watchers on a prefix, puts 16 in flight; latency put issue -> each delivery',
+      run: (store, progress) => watchFanout(store, { watchers: 100, count: n(1000), concurrency: 16, timeLimitMs: n(8000), drainTimeoutMs: 15_000, progress }),
+    },
+  ];
+}
