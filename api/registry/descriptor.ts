@@ -100,6 +100,8 @@ export interface ResourceDescriptor {
   /** e.g. `all` for the resources `kubectl get all` shows. */
   categories: string[];
   namespaced: boolean;
+  /** How metadata.name is validated, as upstream per kind (most: DNS-1123 subdomain). */
+  nameFormat: 'dns1123Subdomain' | 'dns1123Label' | 'pathSegment';
   verbs: Verb[];
   /** Subresources this version serves: `status`, `scale`, `binding`, `eviction`, ... */
   subresources: {

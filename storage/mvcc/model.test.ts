@@ -1,0 +1,489 @@
+// Model-based test of the LevelDB MVCC store: for each seed, a random sequence of
+// operations runs against a fresh store and against the reference model
+// (storage/testing/reference-model.ts); every result, error and watch stream must agree,
+// including across close/reopen of the store.
+//
+//   MODEL_SEEDS=200 MODEL_SEED_START=1 npx tsx --test storage/mvcc/model.test.ts
+//   MODEL_OPS=80        operations per seed
+//   MODEL_LEASES=0      leave lease operations out
+//   MODEL_STORE=reference  run the harness against the model itself (self-test)
+//   MODEL_VERBOSE=1     print every op with its result
+import { test } from 'node:test';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isStoreError } from '../errors.ts';
+import type { KeyValue, Store, TxnOpResult, Watch, WatchEvent, WatchResponse } from '../store.ts';
+import { ReferenceModel, openReferenceStore } from '../testing/reference-model.ts';
+import { OpGenerator, describeOp, show, type Op } from '../testing/random-ops.ts';
+import { openMvccStore } from './mvcc-store.ts';
+
+const SEEDS = Number(process.env.MODEL_SEEDS ?? 200);
+const SEED_START = Number(process.env.MODEL_SEED_START ?? 1);
+const OPS = Number(process.env.MODEL_OPS ?? 80);
+const LEASES = process.env.MODEL_LEASES !== '0';
+const USE_REFERENCE = process.env.MODEL_STORE === 'reference';
+const VERBOSE = process.env.MODEL_VERBOSE === '1';
+const CALL_TIMEOUT_MS = 10_000;
+const WATCH_TIMEOUT_MS = 3_000;
+
+const openStore = (dir: string): Promise<Store> => (USE_REFERENCE ? openReferenceStore({ dir }) : openMvccStore({ dir }));
+
+function replayCommand(seed: number): string {
+  const extra = [OPS !== 80 ? `MODEL_OPS=${OPS}` : '', LEASES ? '' : 'MODEL_LEASES=0', USE_REFERENCE ? 'MODEL_STORE=reference' : '']
+    .filter(Boolean)
+    .join(' ');
+  return `${extra ? extra + ' ' : ''}MODEL_SEEDS=1 MODEL_SEED_START=${seed} npx tsx --test storage/mvcc/model.test.ts`;
+}
+
+// ---- normalization: results become plain, printable, comparable values ----
+
+type Norm = null | boolean | number | string | Norm[] | { [k: string]: Norm };
+
+function nBytes(b: unknown): Norm {
+  if (b instanceof Uint8Array) return show(b);
+  return `<not bytes: ${show(b)}>`;
+}
+
+function nKv(kv: KeyValue | undefined): Norm {
+  if (kv === undefined || kv === null) return '<none>';
+  return {
+    key: nBytes(kv.key),
+    value: nBytes(kv.value),
+    createRevision: kv.createRevision,
+    modRevision: kv.modRevision,
+    version: kv.version,
+    lease: kv.lease,
+  };
+}
+
+function nKvs(kvs: KeyValue[] | undefined): Norm {
+  return Array.isArray(kvs) ? kvs.map(nKv) : `<not an array: ${show(kvs)}>`;
+}
+
+function nHeader(h: { revision: number } | undefined): Norm {
+  return h ? { revision: h.revision } : '<no header>';
+}
+
+function nTxnOp(r: TxnOpResult): Norm {
+  switch (r.type) {
+    case 'put':
+      return r.prevKv ? { type: 'put', prevKv: nKv(r.prevKv) } : { type: 'put' };
+    case 'delete':
+      return { type: 'delete', deleted: r.deleted, prevKvs: nKvs(r.prevKvs) };
+    case 'range':
+      return { type: 'range', kvs: nKvs(r.kvs), count: r.count, more: r.more };
+    default:
+      return `<unknown txn response ${show(r)}>`;
+  }
+}
+
+function nError(e: unknown): Norm {
+  if (isStoreError(e)) {
+    const out: { [k: string]: Norm } = { error: e.code };
+    if (e.code === 'compacted') out.compactRevision = (e as { compactRevision?: number }).compactRevision ?? '<missing>';
+    return out;
+  }
+  return { error: '<not a StoreError>', message: String((e as Error)?.stack ?? e) };
+}
+
+function nTtl(ttl: number, granted: number): Norm {
+  return ttl === -1 ? -1 : ttl > 0 && ttl <= granted ? '0 < ttl <= grantedTtl' : ttl;
+}
+
+function nEvent(ev: WatchEvent, prevKvOptional: boolean): Norm {
+  const out: { [k: string]: Norm } = { type: ev.type, kv: nKv(ev.kv) };
+  if (ev.prevKv) out.prevKv = nKv(ev.prevKv);
+  else if (prevKvOptional) out.prevKv = '<optional>';
+  return out;
+}
+
+/** Runs `f` and normalizes its result with `n`, or its error. */
+async function capture<T>(f: () => T | Promise<T>, n: (r: T) => Norm): Promise<Norm> {
+  let r: T;
+  try {
+    r = await withTimeout(Promise.resolve().then(f), CALL_TIMEOUT_MS, 'store call');
+  } catch (e) {
+    return nError(e);
+  }
+  return n(r);
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timeout: ${what} did not settle in ${ms} ms`)), ms);
+    }),
+  ]);
+}
+
+function firstDiff(a: Norm, b: Norm, path = ''): string | undefined {
+  if (JSON.stringify(a) === JSON.stringify(b)) return undefined;
+  if (a && b && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b)) {
+    if (Array.isArray(a) && Array.isArray(b) && a.length !== b.length) return `${path || '.'} (length ${a.length} vs ${b.length})`;
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    for (const k of keys) {
+      const d = firstDiff((a as Record<string, Norm>)[k] ?? '<absent>', (b as Record<string, Norm>)[k] ?? '<absent>', Array.isArray(a) ? `${path}[${k}]` : `${path}.${k}`);
+      if (d) return d;
+    }
+  }
+  return path || '.';
+}
+
+// ---- one seed ----
+
+interface Segment {
+  watchId: number;
+  op: Extract<Op, { kind: 'watch' }>;
+  /** The first revision this segment must deliver. */
+  start: number;
+  /** The store's compact revision when this segment started (prevKv may be gone below it). */
+  compactAtStart: number;
+  openedAtOp: number;
+  handle?: Watch;
+  events: WatchEvent[];
+  /** Progress notifications: revision and number of events received before it. */
+  progress: Array<{ revision: number; eventsBefore: number }>;
+  canceled?: WatchResponse;
+  violations: string[];
+  /** Responses after this point are ignored (store closed). */
+  detached: boolean;
+  /** Responses after this point are violations (cancel resolved). */
+  cancelResolved: boolean;
+  dead: boolean;
+}
+
+class SeedRun {
+  private readonly model = new ReferenceModel();
+  private readonly gen: OpGenerator;
+  private store!: Store;
+  private dir!: string;
+  private opIndex = -1;
+  private readonly ops: Op[] = [];
+  /** Which op produced each revision. */
+  private readonly revOp = new Map<number, number>();
+  /** The live segment of each open watch id. */
+  private readonly segments = new Map<number, Segment>();
+
+  constructor(private readonly seed: number) {
+    this.gen = new OpGenerator(seed, { leases: LEASES });
+  }
+
+  async run(): Promise<void> {
+    this.dir = await mkdtemp(join(tmpdir(), `k8ts-model-${this.seed}-`));
+    try {
+      this.store = await openStore(this.dir);
+      for (let i = 0; i < OPS; i++) {
+        const op = this.gen.next(this.model);
+        this.opIndex = i;
+        this.ops.push(op);
+        const before = this.model.revision;
+        await this.step(op);
+        if (this.model.revision !== before) this.revOp.set(this.model.revision, i);
+        if (i % 20 === 19) await this.checkAllWatches();
+      }
+      this.opIndex = OPS;
+      await this.checkAllWatches();
+      for (const seg of this.segments.values()) await this.cancelSegment(seg);
+      await withTimeout(this.store.close(), CALL_TIMEOUT_MS, 'close');
+    } catch (e) {
+      try {
+        await this.store?.close();
+      } catch {
+        // already failing
+      }
+      throw e;
+    } finally {
+      await rm(this.dir, { recursive: true, force: true });
+    }
+  }
+
+  private fail(what: string, expected: Norm | string, actual: Norm | string, extra = ''): never {
+    const op = this.ops[this.opIndex];
+    const recent = this.ops
+      .map((o, i) => ({ o, i }))
+      .slice(Math.max(0, this.opIndex - 12), this.opIndex)
+      .map(({ o, i }) => `    #${i}: ${describeOp(o)}`)
+      .join('\n');
+    const fmt = (x: Norm | string) => (typeof x === 'string' ? x : JSON.stringify(x, null, 1).replace(/\n\s*/g, ' '));
+    const diff = typeof expected !== 'string' && typeof actual !== 'string' ? firstDiff(expected, actual) : undefined;
+    throw new Error(
+      [
+        `model mismatch: seed ${this.seed}, op #${this.opIndex}${op ? '' : ' (end of sequence)'}: ${what}`,
+        `  op:       ${op ? describeOp(op) : '-'}`,
+        `  expected: ${fmt(expected)}`,
+        `  actual:   ${fmt(actual)}`,
+        diff ? `  first difference at: ${diff}` : '',
+        extra,
+        `  model revision ${this.model.revision}, compact revision ${this.model.compactRevision}`,
+        `  previous ops:\n${recent || '    (none)'}`,
+        `  replay: ${replayCommand(this.seed)}`,
+      ]
+        .filter(Boolean)
+        .join('\n'),
+    );
+  }
+
+  private agree(what: string, expected: Norm, actual: Norm): void {
+    if (VERBOSE) console.log(`seed ${this.seed} #${this.opIndex} ${what}: ${JSON.stringify(actual)}`);
+    if (JSON.stringify(expected) !== JSON.stringify(actual)) this.fail(what, expected, actual);
+  }
+
+  private async step(op: Op): Promise<void> {
+    const m = this.model;
+    const s = this.store;
+    switch (op.kind) {
+      case 'put': {
+        const o = { lease: op.lease, prevKv: op.prevKv };
+        const n = (r: { header: { revision: number }; prevKv?: KeyValue }): Norm =>
+          r.prevKv ? { header: nHeader(r.header), prevKv: nKv(r.prevKv) } : { header: nHeader(r.header) };
+        return this.agree('put', await capture(() => m.put(op.key, op.value, o), n), await capture(() => s.put(op.key, op.value, o), n));
+      }
+      case 'delete': {
+        const o = { rangeEnd: op.rangeEnd, prevKv: op.prevKv };
+        const n = (r: { header: { revision: number }; deleted: number; prevKvs: KeyValue[] }): Norm => ({
+          header: nHeader(r.header),
+          deleted: r.deleted,
+          prevKvs: nKvs(r.prevKvs),
+        });
+        return this.agree('delete', await capture(() => m.delete(op.key, o), n), await capture(() => s.delete(op.key, o), n));
+      }
+      case 'txn': {
+        const n = (r: { header: { revision: number }; succeeded: boolean; responses: TxnOpResult[] }): Norm => ({
+          header: nHeader(r.header),
+          succeeded: r.succeeded,
+          responses: Array.isArray(r.responses) ? r.responses.map(nTxnOp) : '<no responses>',
+        });
+        return this.agree('txn', await capture(() => m.txn(op.request), n), await capture(() => s.txn(op.request), n));
+      }
+      case 'range': {
+        const n = (r: { header: { revision: number }; kvs: KeyValue[]; count: number; more: boolean }): Norm => ({
+          header: nHeader(r.header),
+          kvs: nKvs(r.kvs),
+          count: r.count,
+          more: r.more,
+        });
+        return this.agree('range', await capture(() => m.range(op.key, op.options), n), await capture(() => s.range(op.key, op.options), n));
+      }
+      case 'compact': {
+        // Let every watch catch up first, so that compaction cannot race a replay.
+        await this.checkAllWatches();
+        return this.agree('compact', await capture(() => m.compact(op.revision), nHeader), await capture(() => s.compact(op.revision), nHeader));
+      }
+      case 'leaseGrant': {
+        const n = (r: { id: number; ttl: number }): Norm => ({ id: r.id, ttl: r.ttl });
+        return this.agree('leaseGrant', await capture(() => m.leaseGrant(op.ttl, op.id), n), await capture(() => s.leaseGrant(op.ttl, op.id), n));
+      }
+      case 'leaseRevoke':
+        return this.agree('leaseRevoke', await capture(() => m.leaseRevoke(op.id), nHeader), await capture(() => s.leaseRevoke(op.id), nHeader));
+      case 'leaseKeepAlive': {
+        const n = (ttl: number): Norm => ({ ttl });
+        return this.agree('leaseKeepAlive', await capture(() => m.leaseKeepAlive(op.id), n), await capture(() => s.leaseKeepAlive(op.id), n));
+      }
+      case 'leaseTimeToLive': {
+        const n = (r: { id: number; ttl: number; grantedTtl: number; keys: Buffer[] }): Norm => ({
+          id: r.id,
+          ttl: nTtl(r.ttl, r.grantedTtl),
+          grantedTtl: r.grantedTtl,
+          keys: Array.isArray(r.keys) ? [...r.keys].sort(Buffer.compare).map(nBytes) : '<no keys>',
+        });
+        const o = { keys: op.keys };
+        return this.agree('leaseTimeToLive', await capture(() => m.leaseTimeToLive(op.id, o), n), await capture(() => s.leaseTimeToLive(op.id, o), n));
+      }
+      case 'leases': {
+        const n = (ids: number[]): Norm => [...ids].sort((a, b) => a - b);
+        return this.agree('leases', await capture(() => m.leases(), n), await capture(() => s.leases(), n));
+      }
+      case 'status':
+        return this.checkStatus('status');
+      case 'watch':
+        return this.startSegment(op.id, op, op.startRevision ?? 0);
+      case 'cancelWatch': {
+        const seg = this.segments.get(op.id);
+        if (!seg) return;
+        await this.checkSegment(seg);
+        await this.cancelSegment(seg);
+        this.segments.delete(op.id);
+        return;
+      }
+      case 'reopen':
+        return this.reopen();
+    }
+  }
+
+  private async checkStatus(what: string): Promise<void> {
+    const n = (r: { header: { revision: number }; compactRevision: number }): Norm => ({
+      header: nHeader(r.header),
+      compactRevision: r.compactRevision,
+    });
+    this.agree(what, await capture(() => this.model.status(), n), await capture(() => this.store.status(), n));
+  }
+
+  private async reopen(): Promise<void> {
+    await this.checkAllWatches();
+    for (const seg of this.segments.values()) seg.detached = true;
+    await withTimeout(this.store.close(), CALL_TIMEOUT_MS, 'close before reopen');
+    this.store = await withTimeout(openStore(this.dir), CALL_TIMEOUT_MS, 'reopen');
+    await this.checkStatus('status after reopen');
+    // Re-issue every open watch from the revision after the last one it saw.
+    for (const [id, seg] of [...this.segments]) {
+      if (seg.dead) {
+        this.segments.delete(id);
+        continue;
+      }
+      const lastEvent = seg.events.length > 0 ? seg.events[seg.events.length - 1]!.kv.modRevision : 0;
+      const lastProgress = seg.progress.length > 0 ? seg.progress[seg.progress.length - 1]!.revision : 0;
+      const from = Math.max(seg.start, lastEvent + 1, lastProgress + 1);
+      await this.startSegment(id, seg.op, from);
+    }
+  }
+
+  /** Opens a watch (or re-opens one after reopen) and waits until it has caught up. */
+  private async startSegment(id: number, op: Extract<Op, { kind: 'watch' }>, startRevision: number): Promise<void> {
+    const m = this.model;
+    const seg: Segment = {
+      watchId: id,
+      op,
+      start: startRevision > 0 ? startRevision : m.revision + 1,
+      compactAtStart: m.compactRevision,
+      openedAtOp: this.opIndex,
+      events: [],
+      progress: [],
+      violations: [],
+      detached: false,
+      cancelResolved: false,
+      dead: false,
+    };
+    this.segments.set(id, seg);
+    const expected = await capture(() => (m.watchEvents(op.key, { rangeEnd: op.rangeEnd, startRevision: seg.start }), 'ok'), (r) => r);
+    const listener = (resp: WatchResponse): void => this.onResponse(seg, resp);
+    const opts = { rangeEnd: op.rangeEnd, startRevision: seg.start, prevKv: op.prevKv };
+    let actual: Norm;
+    try {
+      seg.handle = await withTimeout(this.store.watch(op.key, opts, listener), CALL_TIMEOUT_MS, 'watch');
+      if (expected !== 'ok') {
+        // Expect a canceled response carrying the compact revision.
+        await this.waitFor(() => seg.canceled !== undefined, WATCH_TIMEOUT_MS);
+        actual = seg.canceled
+          ? seg.canceled.compactRevision !== undefined
+            ? { error: 'compacted', compactRevision: seg.canceled.compactRevision }
+            : { error: 'canceled without compactRevision', reason: seg.canceled.cancelReason ?? '' }
+          : 'ok';
+      } else {
+        actual = 'ok';
+      }
+    } catch (e) {
+      actual = nError(e);
+    }
+    this.agree(`watch #${id} from revision ${seg.start}`, expected, actual);
+    if (expected !== 'ok') {
+      seg.dead = true;
+      return;
+    }
+    // Catch up: ask for a progress notification at (at least) the current revision.
+    const target = m.revision;
+    seg.handle!.requestProgress();
+    const ok = await this.waitFor(() => seg.canceled !== undefined || seg.progress.some((p) => p.revision >= target), WATCH_TIMEOUT_MS);
+    if (!ok) {
+      this.fail(
+        `watch #${id}: no progress notification after requestProgress()`,
+        `a response with no events and header.revision >= ${target}`,
+        `nothing within ${WATCH_TIMEOUT_MS} ms (${seg.events.length} events received)`,
+      );
+    }
+    await this.checkSegment(seg);
+  }
+
+  private onResponse(seg: Segment, resp: WatchResponse): void {
+    if (seg.detached) return;
+    if (VERBOSE) console.log(`seed ${this.seed} watch #${seg.watchId} response: ${show(resp)}`);
+    if (seg.cancelResolved) seg.violations.push(`response after cancel() resolved: ${show(resp)}`);
+    if (seg.canceled) seg.violations.push(`response after a canceled response: ${show(resp)}`);
+    if (resp.canceled) {
+      seg.canceled = resp;
+      return;
+    }
+    const events = Array.isArray(resp.events) ? resp.events : [];
+    if (events.length === 0) {
+      seg.progress.push({ revision: resp.header?.revision, eventsBefore: seg.events.length });
+      return;
+    }
+    const maxRev = Math.max(...events.map((e) => e.kv.modRevision));
+    if (!(resp.header?.revision >= maxRev)) seg.violations.push(`header.revision ${resp.header?.revision} below an event's revision ${maxRev}`);
+    seg.events.push(...events);
+  }
+
+  private async waitFor(cond: () => boolean, ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      if (cond()) return true;
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, Date.now() + 5 > deadline ? 1 : 2));
+    }
+  }
+
+  /** Waits for the segment to deliver every expected event, then compares the streams. */
+  private async checkSegment(seg: Segment): Promise<void> {
+    if (seg.dead) return;
+    const m = this.model;
+    const op = seg.op;
+    const expected = m.watchEvents(op.key, { rangeEnd: op.rangeEnd, startRevision: seg.start, prevKv: op.prevKv });
+    await this.waitFor(() => seg.events.length >= expected.length || seg.canceled !== undefined, WATCH_TIMEOUT_MS);
+    // Give stray extra events a chance to show up.
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 1));
+    const where = `watch #${seg.watchId} (from revision ${seg.start}, opened at op #${seg.openedAtOp}: ${describeOp(op)})`;
+    if (seg.violations.length > 0) this.fail(`${where}: protocol violation`, 'none', seg.violations.join('; '));
+    if (seg.canceled) this.fail(`${where}: canceled unexpectedly`, 'open', show(seg.canceled));
+    const optional = (ev: WatchEvent) => op.prevKv === true && ev.kv.modRevision <= seg.compactAtStart;
+    const exp = expected.map((ev) => nEvent(ev, optional(ev)));
+    const act = seg.events.map((ev, i) => {
+      const e = expected[i];
+      return nEvent(ev, e !== undefined && optional(e) && !ev.prevKv);
+    });
+    const expJ = exp.map((x) => JSON.stringify(x));
+    const actJ = act.map((x) => JSON.stringify(x));
+    if (expJ.join('\n') !== actJ.join('\n')) {
+      let i = 0;
+      while (i < expJ.length && i < actJ.length && expJ[i] === actJ[i]) i++;
+      const revOf = (ev: WatchEvent | undefined) => ev?.kv?.modRevision;
+      const r = revOf(expected[i]) ?? revOf(seg.events[i]);
+      const producer = r !== undefined && this.revOp.has(r) ? `revision ${r} was written by op #${this.revOp.get(r)}: ${describeOp(this.ops[this.revOp.get(r)!]!)}` : '';
+      this.fail(
+        `${where}: event stream differs at event ${i} (expected ${expected.length} events, got ${seg.events.length})`,
+        exp.slice(i, i + 3),
+        act.slice(i, i + 3),
+        producer ? `  ${producer}` : '',
+      );
+    }
+    // Every progress notification at revision R comes after all events <= R and before any > R.
+    for (const p of seg.progress) {
+      const due = expected.filter((ev) => ev.kv.modRevision <= p.revision).length;
+      if (p.eventsBefore !== due) {
+        this.fail(`${where}: progress notification at revision ${p.revision}`, `${due} events delivered before it`, `${p.eventsBefore} events delivered before it`);
+      }
+    }
+  }
+
+  private async checkAllWatches(): Promise<void> {
+    for (const seg of this.segments.values()) await this.checkSegment(seg);
+  }
+
+  private async cancelSegment(seg: Segment): Promise<void> {
+    if (!seg.handle || seg.dead) return;
+    await withTimeout(seg.handle.cancel(), CALL_TIMEOUT_MS, 'watch cancel');
+    seg.cancelResolved = true;
+  }
+}
+
+const started = Date.now();
+for (let seed = SEED_START; seed < SEED_START + SEEDS; seed++) {
+  test(`model seed ${seed}`, async () => {
+    await new SeedRun(seed).run();
+  });
+}
+test('model: timing', () => {
+  console.log(`# model test: ${SEEDS} seeds x ${OPS} ops in ${Date.now() - started} ms${USE_REFERENCE ? ' (reference store)' : ''}`);
+});
