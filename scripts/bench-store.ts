@@ -96,7 +96,7 @@ const backends: Backend[] = [
       }
       return {
         store,
-        path: `in-process Store API (MvccStore on LevelDB in ${dir}; group commit, one synced LevelDB batch per group)`,
+        path: `in-process Store API, no serialization (MvccStore on LevelDB in ${dir}; group commit: one LevelDB batch write with sync=true (fsync) per group of queued writes)`,
         async close() {
           try {
             await store.close();
@@ -135,7 +135,7 @@ const backends: Backend[] = [
       }
       return {
         store,
-        path: `etcd3 gRPC client over loopback to etcd ${version} at ${etcd.endpoint} (pid ${etcd.pid}, data dir ${etcd.dataDir}; bbolt + WAL, fsync per commit)`,
+        path: `etcd3 gRPC client over loopback to etcd ${version} at ${etcd.endpoint} (pid ${etcd.pid}, data dir ${etcd.dataDir}; default durability: WAL fsync per raft batch before replying, bbolt backend; watches are one gRPC stream each)`,
         async close() {
           try {
             await store.close();
@@ -203,8 +203,13 @@ function fmtRatio(a: BenchResult | undefined, b: BenchResult | undefined): strin
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const line = (r: string[]) => r.map((cell, c) => (c <= 1 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
-  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+  const last = rows[0]!.length - 1;
+  const line = (r: string[]) =>
+    r
+      .map((cell, c) => (c === last ? cell : c <= 1 || c === 3 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(rows[0]!), line(widths.map((w) => '-'.repeat(w))), ...rows.slice(1).map(line)].join('\n');
 }
 
 function report(runs: BackendRun[]): string {

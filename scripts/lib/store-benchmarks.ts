@@ -358,23 +358,23 @@ export function standardSuite(limits: SuiteLimits = {}): SuiteEntry[] {
   return [
     {
       name: 'put-seq',
-      describe: 'durable sequential puts: 1 writer, 256-byte values, new key each',
-      run: (store, progress) => puts(store, { count: n(2000), concurrency: 1, timeLimitMs: n(5000), progress }),
+      describe: 'durable sequential puts: 1 writer, 256-byte values, new key each; up to 20000 puts or 5 s',
+      run: (store, progress) => puts(store, { count: n(20000), concurrency: 1, timeLimitMs: n(5000), progress }),
     },
     {
       name: 'put-64way',
-      describe: '64 concurrent writers, 256-byte values, new key each',
-      run: (store, progress) => puts(store, { count: n(20000), concurrency: 64, timeLimitMs: n(10000), progress }),
+      describe: '64 concurrent writers, 256-byte values, new key each; up to 200000 puts or 8 s',
+      run: (store, progress) => puts(store, { count: n(200000), concurrency: 64, timeLimitMs: n(8000), progress }),
     },
     {
       name: 'range-10k',
-      describe: 'full range over 10k keys of 200-byte values, 1 reader (load untimed)',
-      run: (store, progress) => fullRange(store, { keys: 10000, count: n(200), timeLimitMs: n(8000), loadTimeLimitMs: 40_000, progress }),
+      describe: 'full range over 10k keys of 200-byte values, 1 reader (load untimed); up to 500 ranges or 8 s',
+      run: (store, progress) => fullRange(store, { keys: 10000, count: n(500), timeLimitMs: n(8000), loadTimeLimitMs: 40_000, progress }),
     },
     {
       name: 'watch-fanout-100',
-      describe: '100 watchers on a prefix, puts 16 in flight; latency put issue -> each delivery',
-      run: (store, progress) => watchFanout(store, { watchers: 100, count: n(1000), concurrency: 16, timeLimitMs: n(8000), drainTimeoutMs: 15_000, progress }),
+      describe: '100 watchers on a prefix, 2000 puts (or 8 s) 16 in flight; latency put issue -> each delivery',
+      run: (store, progress) => watchFanout(store, { watchers: 100, count: n(2000), concurrency: 16, timeLimitMs: n(8000), drainTimeoutMs: 15_000, progress }),
     },
   ];
 }

@@ -7,11 +7,13 @@
 //   MODEL_OPS=80        operations per seed
 //   MODEL_LEASES=0      leave lease operations out
 //   MODEL_STORE=reference  run the harness against the model itself (self-test)
+//   MODEL_STORE_MODULE=path.ts  run it against `openStore({ dir })` exported by that module
 //   MODEL_VERBOSE=1     print every op with its result
 import { test } from 'node:test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { isStoreError } from '../errors.ts';
 import type { KeyValue, Store, TxnOpResult, Watch, WatchEvent, WatchResponse } from '../store.ts';
 import { ReferenceModel, openReferenceStore } from '../testing/reference-model.ts';
@@ -27,10 +29,20 @@ const VERBOSE = process.env.MODEL_VERBOSE === '1';
 const CALL_TIMEOUT_MS = 10_000;
 const WATCH_TIMEOUT_MS = 3_000;
 
-const openStore = (dir: string): Promise<Store> => (USE_REFERENCE ? openReferenceStore({ dir }) : openMvccStore({ dir }));
+/** A module exporting `openStore({ dir }): Promise<Store>`, to run this test against another Store. */
+const STORE_MODULE = process.env.MODEL_STORE_MODULE;
+
+async function openStore(dir: string): Promise<Store> {
+  if (USE_REFERENCE) return openReferenceStore({ dir });
+  if (STORE_MODULE) {
+    const mod = (await import(pathToFileURL(resolve(STORE_MODULE)).href)) as { openStore(o: { dir: string }): Promise<Store> };
+    return mod.openStore({ dir });
+  }
+  return openMvccStore({ dir });
+}
 
 function replayCommand(seed: number): string {
-  const extra = [OPS !== 80 ? `MODEL_OPS=${OPS}` : '', LEASES ? '' : 'MODEL_LEASES=0', USE_REFERENCE ? 'MODEL_STORE=reference' : '']
+  const extra = [OPS !== 80 ? `MODEL_OPS=${OPS}` : '', LEASES ? '' : 'MODEL_LEASES=0', USE_REFERENCE ? 'MODEL_STORE=reference' : '', STORE_MODULE ? `MODEL_STORE_MODULE=${STORE_MODULE}` : '']
     .filter(Boolean)
     .join(' ');
   return `${extra ? extra + ' ' : ''}MODEL_SEEDS=1 MODEL_SEED_START=${seed} npx tsx --test storage/mvcc/model.test.ts`;
@@ -79,9 +91,11 @@ function nTxnOp(r: TxnOpResult): Norm {
 }
 
 function nError(e: unknown): Norm {
-  if (isStoreError(e)) {
-    const out: { [k: string]: Norm } = { error: e.code };
-    if (e.code === 'compacted') out.compactRevision = (e as { compactRevision?: number }).compactRevision ?? '<missing>';
+  // By code, not only instanceof: a Store loaded through MODEL_STORE_MODULE may carry its own copy of errors.ts.
+  if (isStoreError(e) || (e instanceof Error && e.name === 'StoreError' && typeof (e as { code?: unknown }).code === 'string')) {
+    const se = e as Error & { code: string };
+    const out: { [k: string]: Norm } = { error: se.code };
+    if (se.code === 'compacted') out.compactRevision = (e as { compactRevision?: number }).compactRevision ?? '<missing>';
     return out;
   }
   return { error: '<not a StoreError>', message: String((e as Error)?.stack ?? e) };
@@ -357,7 +371,7 @@ class SeedRun {
       dead: false,
     };
     this.segments.set(id, seg);
-    const expected = await capture(() => (m.watchEvents(op.key, { rangeEnd: op.rangeEnd, startRevision: seg.start }), 'ok'), (r) => r);
+    const expected = await capture(() => (m.watchStart(seg.start), 'ok'), (r) => r);
     const listener = (resp: WatchResponse): void => this.onResponse(seg, resp);
     const opts = { rangeEnd: op.rangeEnd, startRevision: seg.start, prevKv: op.prevKv };
     let actual: Norm;

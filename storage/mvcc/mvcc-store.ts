@@ -166,6 +166,11 @@ export class MvccStore implements Store {
     };
   }
 
+  /** Synced disk writes so far (each carries one or more grouped commands). */
+  get syncedBatches(): number {
+    return this.backend.batches;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -315,13 +315,12 @@ export class ReferenceModel {
    * The events a watch on [key, rangeEnd) starting at `startRevision` must deliver, up to
    * revision `upTo` (default: the current one), in revision order and, within a revision,
    * in the order the write made them. startRevision 0 means "after the current revision".
-   * A start below the compact revision throws CompactedError.
+   * (The history is never really compacted here: see `watchStart` for the start check.)
    */
   watchEvents(key: Bytes, options: { rangeEnd?: Bytes; startRevision?: number; prevKv?: boolean }, upTo = this.revision): WatchEvent[] {
     const k = toBuffer(key);
     const end = optBuffer(options.rangeEnd);
-    const start = options.startRevision && options.startRevision > 0 ? options.startRevision : this.revision + 1;
-    if (start < this.compactRevision) throw new CompactedError(this.compactRevision);
+    const start = this.watchStart(options.startRevision, false);
     const out: WatchEvent[] = [];
     for (const rev of this.history) {
       if (rev.revision < start || rev.revision > upTo) continue;
@@ -333,6 +332,17 @@ export class ReferenceModel {
       }
     }
     return out;
+  }
+
+  /**
+   * The first revision a watch started now with `startRevision` delivers (0/absent: the
+   * next one). With `check`, a start below the compact revision throws CompactedError, as
+   * starting such a watch fails in etcd (a canceled response carrying the compact revision).
+   */
+  watchStart(startRevision: number | undefined, check = true): number {
+    const start = startRevision && startRevision > 0 ? startRevision : this.revision + 1;
+    if (check && start < this.compactRevision) throw new CompactedError(this.compactRevision);
+    return start;
   }
 
   /** The revision of each event `watchEvents` would return (same order). */
