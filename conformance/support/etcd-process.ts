@@ -18,8 +18,9 @@ export interface EtcdOptions {
   /** `--max-request-bytes`; default 1.5 MiB (etcd's default). */
   maxRequestBytes?: number;
   /**
-   * Raft timing. The defaults (25 ms / 250 ms) make leader election on start fast and
-   * make etcd's minimum lease TTL 1 s (it is ceil(1.5 * electionTicks * heartbeat)).
+   * Raft timing; default etcd's own (100 ms / 1000 ms), which also gives etcd's usual
+   * minimum lease TTL of 2 s (ceil(1.5 * election timeout)). Smaller values start a
+   * member faster and lower the minimum TTL (e.g. 25 / 250 gives 1 s).
    */
   heartbeatIntervalMs?: number;
   electionTimeoutMs?: number;
@@ -147,8 +148,8 @@ function memberArgs(m: MemberPlan, initialCluster: string, token: string, o: Etc
     '--quota-backend-bytes', String(o.quotaBackendBytes ?? 0),
     '--max-request-bytes', String(o.maxRequestBytes ?? 1.5 * 1024 * 1024),
     '--auto-compaction-retention', '0',
-    '--heartbeat-interval', String(o.heartbeatIntervalMs ?? 25),
-    '--election-timeout', String(o.electionTimeoutMs ?? 250),
+    '--heartbeat-interval', String(o.heartbeatIntervalMs ?? 100),
+    '--election-timeout', String(o.electionTimeoutMs ?? 1000),
     ...(o.extraArgs ?? []),
   ];
 }

@@ -567,7 +567,10 @@ export class EtcdStore implements Store {
   }
 
   private async keepAliveChannel(): Promise<IDuplexStream<ILeaseKeepAliveRequest, ILeaseKeepAliveResponse>> {
-    if (this.keepAliveStream) return this.keepAliveStream;
+    if (this.keepAliveStream) {
+      if ((this.keepAliveStream as unknown as { writable?: boolean }).writable !== false) return this.keepAliveStream;
+      this.keepAliveStream = undefined; // ended without an event we saw: open a new one
+    }
     this.keepAliveOpening ??= (async () => {
       try {
         const stream = await this.streams.leaseClient.leaseKeepAlive();

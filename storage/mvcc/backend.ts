@@ -57,6 +57,11 @@ export class MvccBackend {
   private current = 0;
   private compactRev = 0;
   private dbBytes = 0;
+  /**
+   * etcd's NOSPACE alarm: once a write is refused for space, every write that puts is refused
+   * until the alarm is cleared (deletes and compaction still work). Cleared by a restart here.
+   */
+  private noSpaceAlarm = false;
   /** Synced LevelDB writes so far: with group commit, fewer than the writes they carry. */
   private syncedBatches = 0;
   private failed: Error | undefined;
@@ -112,7 +117,8 @@ export class MvccBackend {
   private async load(): Promise<void> {
     const rev = await this.db.get(META_REVISION);
     const compact = await this.db.get(META_COMPACT);
-    this.current = this.staged = rev ? decodeNumber(rev) : 0;
+    // As etcd: an empty store is at revision 1, so the first write gets revision 2.
+    this.current = this.staged = rev ? decodeNumber(rev) : 1;
     this.compactRev = compact ? decodeNumber(compact) : 0;
     for await (const [k, v] of this.db.iterator(ALL_LEASES)) {
       const id = parseLeaseKey(k);
@@ -135,6 +141,7 @@ export class MvccBackend {
 
   async range(key: Buffer, options: RangeOptions, at = this.current): Promise<RangeResult> {
     this.checkUsable();
+    if (key.length === 0) throw errors.emptyKey();
     const revision = options.revision && options.revision > 0 ? options.revision : at;
     if (revision > at) throw errors.futureRevision();
     if (revision < this.compactRev) throw errors.compacted(this.compactRev);
@@ -287,7 +294,9 @@ export class MvccBackend {
       if (op.lease && !this.leases.has(op.lease)) throw errors.leaseNotFound();
       putBytes += toBuffer(op.key).length + toBuffer(op.value).length + 64;
     }
-    if (putBytes > 0 && this.dbBytes + putBytes > this.options.quotaBytes) throw errors.noSpace();
+    if (putBytes === 0) return;
+    if (this.dbBytes + putBytes > this.options.quotaBytes) this.noSpaceAlarm = true;
+    if (this.noSpaceAlarm) throw errors.noSpace();
   }
 
   private async applyOp(op: TxnOp, main: number, sub: { n: number }): Promise<TxnOpResult> {
@@ -299,14 +308,15 @@ export class MvccBackend {
     if (op.type === 'put') {
       const k = key.toString('latin1');
       const before = this.index.latest(k);
-      const prevKv = op.prevKv && before ? (await this.readRecords([lastRev(before)], true, main))[0]!.kv : undefined;
+      const prevRev = before?.rev;
+      const prevKv = op.prevKv && prevRev ? (await this.readRecords([prevRev], true, main))[0]!.kv : undefined;
       const rev = { main, sub: sub.n++ };
       const lease = op.lease ?? 0;
       const { createRevision, version } = this.index.put(k, rev, lease);
       if (before?.lease && before.lease !== lease) this.leases.get(before.lease)?.keys.delete(k);
       if (lease) this.leases.get(lease)!.keys.add(k);
       const kv: KeyValue = { key, value: toBuffer(op.value), createRevision, modRevision: main, version, lease };
-      this.stage(rev, kv, false, before ? lastRev(before) : undefined, prevKv);
+      this.stage(rev, kv, false, prevRev, prevKv);
       return prevKv ? { type: 'put', prevKv } : { type: 'put' };
     }
     const found: { key: string; rev: Rev }[] = [];
@@ -426,11 +436,6 @@ export class MvccBackend {
     await this.cleanup;
     await this.db.close();
   }
-}
-
-function lastRev(entry: { mains: number[]; subs: number[] }): Rev {
-  const i = entry.mains.length - 1;
-  return { main: Math.abs(entry.mains[i]!), sub: entry.subs[i]! };
 }
 
 function toEvent(record: StoredRecord, revision: number): CommittedEvent {

@@ -70,11 +70,12 @@ export class KeyIndex {
     entry.subs.push(rev.sub);
   }
 
-  /** The latest write's metadata, if the key is live now (including staged writes). */
-  latest(key: string): (KeyRevisions & { modRevision: number }) | undefined {
+  /** The latest write, if the key is live now (including staged writes). A copy. */
+  latest(key: string): { rev: Rev; createRevision: number; version: number; lease: number } | undefined {
     const entry = this.tree.get(key);
     if (!entry || entry.version === 0) return undefined;
-    return { ...entry, modRevision: entry.mains[entry.mains.length - 1]! };
+    const i = entry.mains.length - 1;
+    return { rev: { main: entry.mains[i]!, sub: entry.subs[i]! }, createRevision: entry.createRevision, version: entry.version, lease: entry.lease };
   }
 
   private entry(key: string): KeyRevisions {

@@ -9,6 +9,7 @@
 //   MODEL_STORE=reference  run the harness against the model itself (self-test)
 //   MODEL_STORE_MODULE=path.ts  run it against `openStore({ dir })` exported by that module
 //   MODEL_VERBOSE=1     print every op with its result
+//   MODEL_INITIAL_REVISION=0  expect an empty store at revision 0 instead of etcd's 1
 import { test } from 'node:test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,6 +27,8 @@ const OPS = Number(process.env.MODEL_OPS ?? 80);
 const LEASES = process.env.MODEL_LEASES !== '0';
 const USE_REFERENCE = process.env.MODEL_STORE === 'reference';
 const VERBOSE = process.env.MODEL_VERBOSE === '1';
+/** etcd starts at revision 1; another value only to look past a store that does not. */
+const INITIAL_REVISION = Number(process.env.MODEL_INITIAL_REVISION ?? 1);
 const CALL_TIMEOUT_MS = 10_000;
 const WATCH_TIMEOUT_MS = 3_000;
 
@@ -42,7 +45,7 @@ async function openStore(dir: string): Promise<Store> {
 }
 
 function replayCommand(seed: number): string {
-  const extra = [OPS !== 80 ? `MODEL_OPS=${OPS}` : '', LEASES ? '' : 'MODEL_LEASES=0', USE_REFERENCE ? 'MODEL_STORE=reference' : '', STORE_MODULE ? `MODEL_STORE_MODULE=${STORE_MODULE}` : '']
+  const extra = [OPS !== 80 ? `MODEL_OPS=${OPS}` : '', LEASES ? '' : 'MODEL_LEASES=0', USE_REFERENCE ? 'MODEL_STORE=reference' : '', INITIAL_REVISION !== 1 ? `MODEL_INITIAL_REVISION=${INITIAL_REVISION}` : '', STORE_MODULE ? `MODEL_STORE_MODULE=${STORE_MODULE}` : '']
     .filter(Boolean)
     .join(' ');
   return `${extra ? extra + ' ' : ''}MODEL_SEEDS=1 MODEL_SEED_START=${seed} npx tsx --test storage/mvcc/model.test.ts`;
@@ -170,7 +173,7 @@ interface Segment {
 }
 
 class SeedRun {
-  private readonly model = new ReferenceModel();
+  private readonly model = new ReferenceModel({ initialRevision: INITIAL_REVISION });
   private readonly gen: OpGenerator;
   private store!: Store;
   private dir!: string;

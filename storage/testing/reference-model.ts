@@ -95,6 +95,11 @@ export class ReferenceModel {
   readonly history: Revision[] = [];
   private readonly leaseTable = new Map<LeaseId, ModelLease>();
 
+  /** `initialRevision` other than etcd's 1 only to look past a store that starts elsewhere. */
+  constructor(options: { initialRevision?: number } = {}) {
+    this.revision = options.initialRevision ?? 1;
+  }
+
   // ---- state reconstruction: the one place that knows what the store held when ----
 
   /** Every live key at `revision`, by replaying the history up to it. */

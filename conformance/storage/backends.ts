@@ -1,0 +1,122 @@
+// Backend factories for the storage conformance suite: `etcd` (EtcdStore on etcd
+// processes started here) and `k8ts` (the LevelDB store in storage/mvcc/).
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { openEtcdStore } from '../../storage/etcd/etcd-store.ts';
+import type { Store } from '../../storage/store.ts';
+import { startEtcd, type EtcdProcess } from '../support/etcd-process.ts';
+import type { Backend, FreshOptions } from './harness.ts';
+
+const PROGRESS_NOTIFY_MS = 1000;
+const MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
+const DEFAULT_QUOTA = 2 * 1024 * 1024 * 1024;
+
+export function etcdBackend(): Backend {
+  let shared: { etcd: EtcdProcess; store: Store } | undefined;
+  const open = async (options: FreshOptions) => {
+    const etcd = await startEtcd({
+      progressNotifyIntervalMs: PROGRESS_NOTIFY_MS,
+      maxRequestBytes: MAX_REQUEST_BYTES,
+      quotaBackendBytes: options.quotaBytes ?? 0,
+    });
+    try {
+      const store = await openEtcdStore({ endpoints: [etcd.endpoint], quotaBytes: options.quotaBytes ?? DEFAULT_QUOTA });
+      return { etcd, store };
+    } catch (e) {
+      await etcd.stop();
+      throw e;
+    }
+  };
+  return {
+    name: 'etcd',
+    async shared() {
+      shared ??= await open({});
+      return shared.store;
+    },
+    async fresh(options) {
+      const { etcd, store } = await open(options);
+      return {
+        store,
+        dispose: async () => {
+          await store.close().catch(() => undefined);
+          await etcd.stop();
+        },
+      };
+    },
+    async dispose() {
+      if (!shared) return;
+      const s = shared;
+      shared = undefined;
+      await s.store.close().catch(() => undefined);
+      await s.etcd.stop();
+    },
+  };
+}
+
+interface MvccModule {
+  openMvccStore(options: {
+    dir: string;
+    quotaBytes?: number;
+    maxRequestBytes?: number;
+    progressNotifyIntervalMs?: number;
+  }): Promise<Store>;
+}
+
+export const MVCC_MODULE_PATH = fileURLToPath(new URL('../../storage/mvcc/mvcc-store.ts', import.meta.url));
+
+export async function mvccAvailable(): Promise<boolean> {
+  try {
+    await stat(MVCC_MODULE_PATH);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function k8tsBackend(): Backend {
+  let mod: MvccModule | undefined;
+  let shared: { store: Store; dir: string } | undefined;
+  const open = async (options: FreshOptions) => {
+    // A computed specifier: the suite compiles whether or not the module exists yet.
+    mod ??= (await import(pathToFileURL(MVCC_MODULE_PATH).href)) as MvccModule;
+    const dir = await mkdtemp(join(tmpdir(), 'k8ts-mvcc-conformance-'));
+    try {
+      const store = await mod.openMvccStore({
+        dir,
+        ...(options.quotaBytes !== undefined ? { quotaBytes: options.quotaBytes } : {}),
+        maxRequestBytes: MAX_REQUEST_BYTES,
+        progressNotifyIntervalMs: PROGRESS_NOTIFY_MS,
+      });
+      return { store, dir };
+    } catch (e) {
+      await rm(dir, { recursive: true, force: true });
+      throw e;
+    }
+  };
+  return {
+    name: 'k8ts',
+    async shared() {
+      shared ??= await open({});
+      return shared.store;
+    },
+    async fresh(options) {
+      const { store, dir } = await open(options);
+      return {
+        store,
+        dispose: async () => {
+          await store.close().catch(() => undefined);
+          await rm(dir, { recursive: true, force: true });
+        },
+      };
+    },
+    async dispose() {
+      if (!shared) return;
+      const s = shared;
+      shared = undefined;
+      await s.store.close().catch(() => undefined);
+      await rm(s.dir, { recursive: true, force: true });
+    },
+  };
+}
