@@ -1,10 +1,10 @@
 // Backend factories for the storage conformance suite: `etcd` (EtcdStore on etcd
 // processes started here) and `k8ts` (the LevelDB store in storage/mvcc/).
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { openEtcdStore } from '../../storage/etcd/etcd-store.ts';
+import { openMvccStore } from '../../storage/mvcc/mvcc-store.ts';
 import type { Store } from '../../storage/store.ts';
 import { startEtcd, type EtcdProcess } from '../support/etcd-process.ts';
 import type { Backend, FreshOptions } from './harness.ts';
@@ -55,35 +55,12 @@ export function etcdBackend(): Backend {
   };
 }
 
-interface MvccModule {
-  openMvccStore(options: {
-    dir: string;
-    quotaBytes?: number;
-    maxRequestBytes?: number;
-    progressNotifyIntervalMs?: number;
-  }): Promise<Store>;
-}
-
-export const MVCC_MODULE_PATH = fileURLToPath(new URL('../../storage/mvcc/mvcc-store.ts', import.meta.url));
-
-export async function mvccAvailable(): Promise<boolean> {
-  try {
-    await stat(MVCC_MODULE_PATH);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export function k8tsBackend(): Backend {
-  let mod: MvccModule | undefined;
   let shared: { store: Store; dir: string } | undefined;
   const open = async (options: FreshOptions) => {
-    // A computed specifier: the suite compiles whether or not the module exists yet.
-    mod ??= (await import(pathToFileURL(MVCC_MODULE_PATH).href)) as MvccModule;
     const dir = await mkdtemp(join(tmpdir(), 'k8ts-mvcc-conformance-'));
     try {
-      const store = await mod.openMvccStore({
+      const store = await openMvccStore({
         dir,
         ...(options.quotaBytes !== undefined ? { quotaBytes: options.quotaBytes } : {}),
         maxRequestBytes: MAX_REQUEST_BYTES,

@@ -5,7 +5,7 @@
 //                                  [--verbose] [--concurrency <n>]
 //
 // Exits non-zero when a case failed, or when both backends ran and their pass counts differ.
-import { etcdBackend, k8tsBackend, mvccAvailable } from './backends.ts';
+import { etcdBackend, k8tsBackend } from './backends.ts';
 import { cases } from './cases.ts';
 import { Collector, type Backend, type CaseContext, type StorageCase } from './harness.ts';
 import type { Store } from '../../storage/store.ts';
@@ -157,15 +157,7 @@ async function main(): Promise<number> {
 
   const backends: Backend[] = [];
   if (args.backend === 'etcd' || args.backend === 'all') backends.push(etcdBackend());
-  if (args.backend === 'k8ts' || args.backend === 'all') {
-    if (await mvccAvailable()) backends.push(k8tsBackend());
-    else if (args.backend === 'k8ts') {
-      console.error('storage conformance: k8ts backend unavailable (storage/mvcc/mvcc-store.ts does not exist yet)');
-      return 1;
-    } else {
-      console.log('storage conformance: k8ts skipped (storage/mvcc/mvcc-store.ts does not exist yet)');
-    }
-  }
+  if (args.backend === 'k8ts' || args.backend === 'all') backends.push(k8tsBackend());
 
   let failed = false;
   const passCounts: number[] = [];
