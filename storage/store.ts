@@ -8,6 +8,7 @@ export type Bytes = Uint8Array | string;
 /** Lease ids are positive integers within Number.MAX_SAFE_INTEGER; 0 means "no lease". */
 export type LeaseId = number;
 
+/** Buffers in results may share memory with the store's cache: read them, don't mutate them. */
 export interface KeyValue {
   key: Buffer;
   value: Buffer;

@@ -49,6 +49,22 @@ function value(i: number, size: number): Buffer {
   return POOL.subarray(off, off + size);
 }
 
+/**
+ * Lets timers, signals and I/O run at least every `everyMs`. A store that answers from
+ * memory resolves its promises in microtasks only, so a tight benchmark loop would
+ * otherwise starve the event loop (SIGINT handling, the watchdog, watch streams).
+ * Called outside the timed part of each operation.
+ */
+function yielder(everyMs = 20): () => Promise<void> | undefined {
+  let last = performance.now();
+  return () => {
+    const now = performance.now();
+    if (now - last < everyMs) return undefined;
+    last = now;
+    return new Promise<void>((resolve) => setImmediate(resolve));
+  };
+}
+
 function keyOf(prefix: string, i: number): string {
   return `${prefix}${String(i).padStart(8, '0')}`;
 }
@@ -106,9 +122,11 @@ export const puts: StoreBenchmark<PutOptions> = async (store, o = {}) => {
   const latencies: number[] = [];
   let next = 0;
   let timeBounded = false;
+  const pause = yielder();
   const start = performance.now();
   const worker = async (): Promise<void> => {
     for (;;) {
+      await pause();
       if (next >= count) return;
       if (performance.now() - start >= limit) {
         timeBounded = true;
@@ -162,8 +180,10 @@ export const fullRange: StoreBenchmark<RangeBenchOptions> = async (store, o = {}
   const loadStart = performance.now();
   let nextBatch = 0;
   const batches = Math.ceil(keys / batch);
+  const pauseLoad = yielder();
   const loader = async (): Promise<void> => {
     while (nextBatch < batches) {
+      await pauseLoad();
       if (performance.now() - loadStart > loadLimit) throw new Error(`${name}: loading ${keys} keys took over ${loadLimit} ms`);
       const b = nextBatch++;
       const success = [];
@@ -181,9 +201,11 @@ export const fullRange: StoreBenchmark<RangeBenchOptions> = async (store, o = {}
   let next = 0;
   let timeBounded = false;
   let bytes = 0;
+  const pause = yielder();
   const start = performance.now();
   const reader = async (): Promise<void> => {
     for (;;) {
+      await pause();
       if (next >= count) return;
       if (performance.now() - start >= limit) {
         timeBounded = true;
@@ -285,9 +307,11 @@ export const watchFanout: StoreBenchmark<WatchBenchOptions> = async (store, o = 
     let next = 0;
     let timeBounded = false;
     let putsDone = 0;
+    const pause = yielder();
     const start = performance.now();
     const writer = async (): Promise<void> => {
       for (;;) {
+        await pause();
         if (next >= count) return;
         if (performance.now() - start >= limit) {
           timeBounded = true;

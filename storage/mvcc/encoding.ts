@@ -70,16 +70,19 @@ export function encodeRecord(kv: KeyValue, tombstone: boolean): Buffer {
   return b;
 }
 
-/** Decodes a record stored at `rev`; `withValue` false leaves the value empty (keysOnly). */
+/**
+ * Decodes a record stored at `rev`; `withValue` false leaves the value empty (keysOnly).
+ * Key and value are views into `b`, not copies: callers must not mutate them.
+ */
 export function decodeRecord(b: Buffer, rev: Rev, withValue = true): StoredRecord {
   const keyLen = b.readUInt32BE(1);
-  const key = Buffer.from(b.subarray(HEADER, HEADER + keyLen));
+  const key = b.subarray(HEADER, HEADER + keyLen);
   let o = HEADER + keyLen;
   const createRevision = b.readDoubleBE(o);
   const version = b.readDoubleBE(o + 8);
   const lease = b.readDoubleBE(o + 16);
   o += NUMS;
-  const value = withValue ? Buffer.from(b.subarray(o)) : Buffer.alloc(0);
+  const value = withValue ? b.subarray(o) : Buffer.alloc(0);
   return { kv: { key, value, createRevision, modRevision: rev.main, version, lease }, tombstone: b[0] === 1 };
 }
 

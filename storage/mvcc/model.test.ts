@@ -446,14 +446,21 @@ class SeedRun {
     if (seg.dead) return;
     const m = this.model;
     const op = seg.op;
-    const expected = m.watchEvents(op.key, { rangeEnd: op.rangeEnd, startRevision: seg.start, prevKv: op.prevKv });
-    await this.waitFor(() => seg.events.length >= expected.length || seg.canceled !== undefined, WATCH_TIMEOUT_MS);
+    const all = m.watchEvents(op.key, { rangeEnd: op.rangeEnd, startRevision: seg.start, prevKv: op.prevKv });
+    // etcd drops the tombstones at the compact revision itself, so a watch started exactly
+    // there does not see those deletes (verified on etcd 3.4). Accept that, or the full stream.
+    const droppable = (ev: WatchEvent) => seg.compactAtStart > 0 && seg.start === seg.compactAtStart && ev.type === 'delete' && ev.kv.modRevision === seg.start;
+    const lenient = all.filter((ev) => !droppable(ev));
+    await this.waitFor(() => seg.events.length >= lenient.length || seg.canceled !== undefined, WATCH_TIMEOUT_MS);
+    if (lenient.length < all.length) await this.waitFor(() => seg.events.length >= all.length, 50);
     // Give stray extra events a chance to show up.
     await new Promise((r) => setImmediate(r));
     await new Promise((r) => setTimeout(r, 1));
     const where = `watch #${seg.watchId} (from revision ${seg.start}, opened at op #${seg.openedAtOp}: ${describeOp(op)})`;
     if (seg.violations.length > 0) this.fail(`${where}: protocol violation`, 'none', seg.violations.join('; '));
     if (seg.canceled) this.fail(`${where}: canceled unexpectedly`, 'open', show(seg.canceled));
+    const expected = seg.events.length === lenient.length ? lenient : all;
+    // prevKv of an event at or below the compact revision may be gone (as in etcd).
     const optional = (ev: WatchEvent) => op.prevKv === true && ev.kv.modRevision <= seg.compactAtStart;
     const exp = expected.map((ev) => nEvent(ev, optional(ev)));
     const act = seg.events.map((ev, i) => {

@@ -1,6 +1,6 @@
-// A byte-bounded LRU of recently written or read records, so that prevKv and reads of hot
-// keys rarely touch disk. Map iteration order is insertion order: the first entry is the
-// least recently used.
+// A byte-bounded cache of recently written records, so that prevKv and reads of recent
+// writes rarely touch disk. Eviction is first-in first-out (Map iteration order): reads do
+// not reorder entries, which keeps large ranges from spending their time on bookkeeping.
 export class RecordCache {
   private readonly entries = new Map<string, Buffer>();
   private bytes = 0;
@@ -8,12 +8,7 @@ export class RecordCache {
   constructor(private readonly maxBytes: number) {}
 
   get(id: string): Buffer | undefined {
-    const v = this.entries.get(id);
-    if (v) {
-      this.entries.delete(id);
-      this.entries.set(id, v);
-    }
-    return v;
+    return this.entries.get(id);
   }
 
   set(id: string, value: Buffer): void {

@@ -189,8 +189,7 @@ export class OpGenerator {
         if (r.chance(0.3)) options.limit = r.int(1, 4);
         if (r.chance(0.15)) options.keysOnly = true;
         if (r.chance(0.12)) options.countOnly = true;
-        const op: Op = { kind: 'range', key: key, options };
-        if (options.countOnly) delete options.limit;
+        const op: Op = { kind: 'range', key: r.chance(0.01) ? '' : key, options };
         return op;
       }
       case 'compact': {
@@ -214,7 +213,7 @@ export class OpGenerator {
         if (x < 0.3) op.startRevision = 0;
         else if (x < 0.4) op.startRevision = model.revision + r.int(1, 3);
         else op.startRevision = r.int(Math.max(1, model.compactRevision - 2), model.revision);
-        if (r.chance(0.5) && false) op.prevKv = true;
+        if (r.chance(0.5)) op.prevKv = true;
         this.openWatches.add(op.id);
         return op;
       }
@@ -353,7 +352,7 @@ export class OpGenerator {
         if (rangeEnd !== undefined) op.rangeEnd = rangeEnd;
         if (r.chance(0.3)) op.limit = r.int(1, 3);
         if (r.chance(0.15)) op.keysOnly = true;
-        if (r.chance(0.1)) { op.countOnly = true; delete op.limit; }
+        if (r.chance(0.1)) op.countOnly = true;
         ops.push(op);
       }
     }
