@@ -1,7 +1,9 @@
 // API errors as Kubernetes Status objects: the upstream reason, code and causes, so that
 // kubectl and the client libraries print and branch on them exactly as on Kubernetes.
 
+/** '' is upstream's StatusReasonUnknown: kubectl prints just `Error from server: <message>`. */
 export type StatusReason =
+  | ''
   | 'BadRequest'
   | 'Unauthorized'
   | 'Forbidden'
@@ -47,7 +49,7 @@ export interface Status {
   metadata: Record<string, unknown>;
   status: 'Failure' | 'Success';
   message: string;
-  reason: StatusReason | '';
+  reason: StatusReason;
   details?: StatusDetails;
   code: number;
 }

@@ -41,6 +41,7 @@ export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'd
 export interface PrinterColumn {
   name: string;
   type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  /** `name` marks where the NAME column goes when a kind's table does not start with it (events). */
   format?: string;
   description: string;
   /** 0: shown by default; 1: only with `-o wide`. */
@@ -82,6 +83,8 @@ export interface Strategy {
   prepareForUpdate?(obj: KubeObject, old: KubeObject, ctx: StrategyContext): void;
   /** Before update of the status subresource: keep everything of `old` but status. */
   prepareForStatusUpdate?(obj: KubeObject, old: KubeObject, ctx: StrategyContext): void;
+  /** Validation of a status subresource update (upstream's status strategy ValidateUpdate); absent: none beyond metadata. */
+  validateStatusUpdate?(obj: KubeObject, old: KubeObject): FieldError[];
   /** Whether metadata.generation is tracked (bumped when anything but metadata/status changes). */
   tracksGeneration: boolean;
   /** Graceful deletion default (pods: spec.terminationGracePeriodSeconds); undefined: immediate. */
@@ -100,8 +103,8 @@ export interface ResourceDescriptor {
   /** e.g. `all` for the resources `kubectl get all` shows. */
   categories: string[];
   namespaced: boolean;
-  /** How metadata.name is validated, as upstream per kind (most: DNS-1123 subdomain). */
-  nameFormat: 'dns1123Subdomain' | 'dns1123Label' | 'pathSegment';
+  /** How metadata.name is validated, as upstream per kind (most: DNS-1123 subdomain; Services: DNS-1035 label). */
+  nameFormat: 'dns1123Subdomain' | 'dns1123Label' | 'dns1035Label' | 'pathSegment';
   verbs: Verb[];
   /** Subresources this version serves: `status`, `scale`, `binding`, `eviction`, ... */
   subresources: {
