@@ -84,7 +84,7 @@ function rfc3339(t: string | undefined): string {
 function rowCells(d: ResourceDescriptor, obj: KubeObject, now: Date): unknown[] {
   const name = obj.metadata?.name ?? '';
   if (d.printerColumns.length === 0) return [name, rfc3339(obj.metadata?.creationTimestamp)];
-  const cells = d.printerColumns.map((c) => (c.format === 'name' ? name : c.cell(obj, now)));
+  const cells = d.printerColumns.map((c) => c.cell(obj, now));
   return placesName(d) ? cells : [name, ...cells];
 }
 

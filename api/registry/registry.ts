@@ -33,9 +33,12 @@ export class Registry {
     return this.descriptors.filter((d) => d.group === group && d.version === version);
   }
 
-  /** Every version serving the same stored resource (for conversion and watch fan-out). */
+  /**
+   * Every version serving the same stored resource, across groups where upstream shares
+   * storage (core/v1 and events.k8s.io/v1 events): for conversion and watch fan-out.
+   */
   versionsOf(d: ResourceDescriptor): ResourceDescriptor[] {
-    return this.descriptors.filter((o) => o.group === d.group && o.storageResource === d.storageResource);
+    return this.descriptors.filter((o) => o.storageResource === d.storageResource);
   }
 }
 

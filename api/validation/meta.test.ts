@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateObjectMeta, validateObjectMetaUpdate, fillObjectMetaForUpdate } from './meta.ts';
+import { fieldErrors } from './field-errors.ts';
 
 const sub = { namespaced: true, nameFormat: 'dns1123Subdomain' } as const;
 
@@ -36,7 +37,7 @@ test('labels and annotations report on the map path', () => {
     ['metadata.labels', 'Invalid value: "-bad": a valid'],
   ]);
   const big = validateObjectMeta({ name: 'a', namespace: 'd', annotations: { k: 'x'.repeat(256 * 1024) } }, sub);
-  assert.deepEqual(big, [{ type: 'FieldValueTooLong', field: 'metadata.annotations', message: 'Too long: may not be more than 262144 bytes' }]);
+  assert.deepEqual(big, [fieldErrors.tooLong('metadata.annotations', 262144)]);
   // annotation keys are case-insensitive
   assert.deepEqual(validateObjectMeta({ name: 'a', namespace: 'd', annotations: { 'Example.COM/Key': 'v' } }, sub), []);
 });

@@ -237,11 +237,15 @@ export const jobStrategy: Strategy = {
   validateStatusUpdate: validateJobStatusUpdate,
   /** Needs metadata.uid and metadata.name set (the server fills system fields first, as upstream). */
   prepareForCreate: (obj) => {
+    // SetDefaults_Job hands the template's label map itself to a Job without labels, so the
+    // generated labels land on both; and the read-back from storage defaults a label-less Job again.
+    const before = templateLabelsOf(asObj(obj.spec));
+    const own = obj.metadata?.labels;
+    const shared = Object.keys(own ?? {}).length === 0 || (before !== undefined && deepEqual(own, before));
     generateSelector(obj);
     resetStatusOnCreate(obj);
-    // Upstream's read-back from storage re-runs SetDefaults_Job, so the generated template labels
-    // land on a Job that had none.
-    copyTemplateLabels(obj);
+    const after = templateLabelsOf(asObj(obj.spec));
+    if (shared && after) meta(obj).labels = clone(after);
   },
   prepareForUpdate: (obj, old) => {
     keepOldStatus(obj, old);

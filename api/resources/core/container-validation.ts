@@ -223,9 +223,8 @@ function validateVolumeDevices(c: J, ctx: PodContext, path: string): FieldError[
 /** Resource names in a container's requests/limits (upstream's validateContainerResourceName). */
 export function validateContainerResourceName(name: string, path: string): FieldError[] {
   const errs = isQualifiedName(name).map((m) => fieldErrors.invalid(path, name, m));
-  if (errs.length) return errs;
   const unqualified = !name.includes('/');
-  if (unqualified && !isStandardResourceName(name)) errs.push(fieldErrors.invalid(path, name, 'must be a standard resource type or fully qualified'));
+  if (errs.length === 0 && unqualified && !isStandardResourceName(name)) errs.push(fieldErrors.invalid(path, name, 'must be a standard resource type or fully qualified'));
   if (unqualified) {
     if (!isStandardContainerResourceName(name)) errs.push(fieldErrors.invalid(path, name, 'must be a standard resource for containers'));
   } else if (!isNativeResource(name) && !isExtendedResourceName(name)) {

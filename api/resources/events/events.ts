@@ -8,7 +8,7 @@ import { isDNS1123Subdomain, isQualifiedName } from '../../validation/names.ts';
 import { resource } from '../group-helpers/descriptor.ts';
 import { asObj, deepEqual } from '../group-helpers/object.ts';
 import { immutableField } from '../group-helpers/validation.ts';
-import { eventColumns } from './event-columns.ts';
+import { events as coreEvents } from '../core/events.ts';
 import { coreToEventsV1, eventsV1ToCore } from './event-conversion.ts';
 
 const REPORTING_INSTANCE_LIMIT = 128;
@@ -135,7 +135,8 @@ export const eventsV1: ResourceDescriptor = resource({
   shortNames: ['ev'],
   namespaced: true,
   model: 'EventsV1Event',
-  printerColumns: eventColumns(eventsV1ToCore),
+  // printEvent works on the internal (core) type, so both versions print core's columns.
+  printerColumns: coreEvents.printerColumns.map((c) => ({ ...c, cell: (obj: KubeObject, now: Date) => c.cell(eventsV1ToCore(obj), now) })),
   // Upstream's field label conversion for events.k8s.io maps these onto the core Event's fields.
   fieldSelectors: {
     reason: (obj) => str(obj.reason),
