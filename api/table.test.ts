@@ -81,7 +81,7 @@ test('a printer column with format name places NAME itself (events)', () => {
     ...configMapDescriptor,
     printerColumns: [
       { name: 'Reason', type: 'string' as const, description: 'reason', priority: 0 as const, cell: (o: KubeObject) => String(o.reason) },
-      { name: 'Name', type: 'string' as const, format: 'name', description: 'name', priority: 1 as const, cell: () => 'ignored' },
+      { name: 'Name', type: 'string' as const, format: 'name', description: 'name', priority: 1 as const, cell: (o: KubeObject) => `${o.metadata?.name} (shown)` },
     ],
   };
   const t = toTable(events, [{ metadata: { name: 'ev.1' }, reason: 'Started' }], { now });
@@ -92,7 +92,7 @@ test('a printer column with format name places NAME itself (events)', () => {
       ['Name', 'name', 1],
     ],
   );
-  assert.deepEqual(t.rows[0]!.cells, ['Started', 'ev.1']);
+  assert.deepEqual(t.rows[0]!.cells, ['Started', 'ev.1 (shown)'], 'the column renders the name (e.g. a default StorageClass adds "(default)")');
 });
 
 test('PartialObjectMetadataList', () => {
