@@ -46,6 +46,10 @@ function copyConfState(cs: ConfState): ConfState {
   return { voters: [...cs.voters], learners: [...cs.learners] };
 }
 
+function sortedConfState(cs: ConfState): ConfState {
+  return { voters: [...cs.voters].sort((a, b) => a - b), learners: [...cs.learners].sort((a, b) => a - b) };
+}
+
 export class MemoryStorage implements Storage {
   private hardState: HardState = emptyHardState();
   private snap: Snapshot;
@@ -53,12 +57,26 @@ export class MemoryStorage implements Storage {
   private ents: Entry[];
 
   /**
-   * A fresh storage. `initial` is the membership a brand-new cluster starts with (every
-   * member must start with the same one); leave it out when the node will receive its
-   * state by snapshot from an existing cluster.
+   * Bootstraps a founding member of a new cluster (every founding member must use the same
+   * membership): a snapshot at index 1, term 1 holds the membership and an empty state
+   * machine image, so that members added later receive the founding membership by snapshot.
+   */
+  static bootstrap(confState: Partial<ConfState>, data: Uint8Array = new Uint8Array(0)): MemoryStorage {
+    const s = new MemoryStorage();
+    s.applySnapshot({ metadata: { index: 1, term: 1, confState: { voters: [...(confState.voters ?? [])], learners: [...(confState.learners ?? [])] } }, data });
+    s.setHardState({ term: 1, vote: 0, commit: 1 });
+    return s;
+  }
+
+  /**
+   * An empty storage: a member joining an existing cluster (it learns everything from the
+   * leader's snapshot). With `initial`, the membership sits at index 0 and the log starts at
+   * index 1 — convenient for unit tests, but only safe when no member is ever added (a new
+   * member replaying the log from index 1 would never see the founding membership); real
+   * clusters use `MemoryStorage.bootstrap`.
    */
   constructor(initial?: Partial<ConfState>) {
-    const confState = { voters: [...(initial?.voters ?? [])].sort((a, b) => a - b), learners: [...(initial?.learners ?? [])].sort((a, b) => a - b) };
+    const confState = sortedConfState({ voters: initial?.voters ?? [], learners: initial?.learners ?? [] });
     this.snap = { metadata: { index: 0, term: 0, confState }, data: new Uint8Array(0) };
     this.ents = [{ term: 0, index: 0, type: 'normal', data: new Uint8Array(0) }];
   }
@@ -105,7 +123,7 @@ export class MemoryStorage implements Storage {
   /** Replaces the whole log with a snapshot (a follower installing the leader's snapshot). */
   applySnapshot(s: Snapshot): void {
     if (this.snap.metadata.index >= s.metadata.index) throw errSnapOutOfDate();
-    this.snap = { metadata: { index: s.metadata.index, term: s.metadata.term, confState: copyConfState(s.metadata.confState) }, data: s.data };
+    this.snap = { metadata: { index: s.metadata.index, term: s.metadata.term, confState: sortedConfState(s.metadata.confState) }, data: s.data };
     this.ents = [{ term: s.metadata.term, index: s.metadata.index, type: 'normal', data: new Uint8Array(0) }];
   }
 
@@ -117,7 +135,7 @@ export class MemoryStorage implements Storage {
     if (i <= this.snap.metadata.index) throw errSnapOutOfDate();
     if (i > this.lastIndex()) throw new RaftError('invalid', `snapshot ${i} is out of bound lastindex(${this.lastIndex()})`);
     const term = this.term(i);
-    this.snap = { metadata: { index: i, term, confState: copyConfState(confState ?? this.snap.metadata.confState) }, data };
+    this.snap = { metadata: { index: i, term, confState: sortedConfState(confState ?? this.snap.metadata.confState) }, data };
     return this.snap;
   }
 
