@@ -1,0 +1,343 @@
+// Request body decoding as upstream's serializers do it: JSON and YAML into plain objects,
+// recording what strict decoding reports (duplicate fields, YAML duplicate keys with their
+// lines, unknown fields against the kind's schema), so that fieldValidation=Strict|Warn|Ignore
+// can fail, warn or stay silent with upstream's messages.
+import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode } from 'yaml';
+import { apiErrors } from '../api/errors.ts';
+import { modelInfo } from '../api/openapi/models.ts';
+
+export class JsonSyntaxError extends Error {}
+
+export interface Decoded {
+  value: unknown;
+  /** Duplicated keys (JSON): their paths and where the duplicate occurs in the document. */
+  duplicates: { path: string; index: number }[];
+  /** JSON: the document position (key order) of each path's first occurrence. */
+  order: Map<string, number>;
+  /** For YAML: one `yaml: unmarshal errors:` message listing duplicate keys with lines. */
+  yamlError?: string;
+  format: 'json' | 'yaml';
+}
+
+function pathJoin(base: string, key: string): string {
+  return base ? `${base}.${key}` : key;
+}
+
+/**
+ * A JSON parser that keeps the last value of a duplicated key (as Go's encoding/json) and
+ * reports each duplicate as `duplicate field "a.b"`.
+ */
+export function parseJsonStrict(text: string): { value: unknown; duplicates: { path: string; index: number }[]; order: Map<string, number> } {
+  let i = 0;
+  const duplicates: { path: string; index: number }[] = [];
+  const order = new Map<string, number>();
+  let keyIndex = 0;
+  const n = text.length;
+  const fail = (what: string): never => {
+    throw new JsonSyntaxError(`${what} at offset ${i}`);
+  };
+  const ws = () => {
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
+      else break;
+    }
+  };
+  const str = (): string => {
+    // text[i] === '"'
+    const start = i;
+    i++;
+    let simple = true;
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c === 0x22) break;
+      if (c === 0x5c) {
+        simple = false;
+        i += 2;
+        continue;
+      }
+      if (c < 0x20) fail('invalid character in string literal');
+      i++;
+    }
+    if (i >= n) fail('unexpected end of JSON input');
+    i++;
+    const raw = text.slice(start, i);
+    if (simple) return raw.slice(1, -1);
+    try {
+      return JSON.parse(raw) as string;
+    } catch {
+      return fail('invalid escape in string literal');
+    }
+  };
+  const value = (path: string): unknown => {
+    ws();
+    if (i >= n) fail('unexpected end of JSON input');
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      const obj: Record<string, unknown> = {};
+      const seen = new Set<string>();
+      ws();
+      if (text[i] === '}') {
+        i++;
+        return obj;
+      }
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail("invalid character looking for beginning of object key string");
+        const key = str();
+        ws();
+        if (text[i] !== ':') fail("invalid character after object key");
+        i++;
+        const childPath = pathJoin(path, key);
+        const index = keyIndex++;
+        if (seen.has(key)) duplicates.push({ path: childPath, index });
+        else if (!order.has(childPath)) order.set(childPath, index);
+        seen.add(key);
+        const v = value(childPath);
+        if (key === '__proto__') Object.defineProperty(obj, key, { value: v, enumerable: true, writable: true, configurable: true });
+        else obj[key] = v;
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === '}') {
+          i++;
+          return obj;
+        }
+        fail("invalid character after object key:value pair");
+      }
+    }
+    if (c === '[') {
+      i++;
+      const arr: unknown[] = [];
+      ws();
+      if (text[i] === ']') {
+        i++;
+        return arr;
+      }
+      for (;;) {
+        arr.push(value(`${path}[${arr.length}]`));
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === ']') {
+          i++;
+          return arr;
+        }
+        fail('invalid character after array element');
+      }
+    }
+    if (c === '"') return str();
+    const m = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i, i + 400));
+    if (!m) fail(`invalid character ${JSON.stringify(c)} looking for beginning of value`);
+    i += m![0].length;
+    const tok = m![0];
+    if (tok === 'true') return true;
+    if (tok === 'false') return false;
+    if (tok === 'null') return null;
+    return Number(tok);
+  };
+  const v = value('');
+  ws();
+  if (i < n) fail('invalid character after top-level value');
+  return { value: v, duplicates, order };
+}
+
+/** YAML (first document) into plain data; duplicate keys are reported with their lines. */
+export function parseYamlStrict(text: string): { value: unknown; yamlError?: string } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: false, lineCounter, prettyErrors: false, strict: false });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const line = e.linePos?.[0]?.line;
+    throw new JsonSyntaxError(`yaml: ${line ? `line ${line}: ` : ''}${e.message.split('\n')[0]}`);
+  }
+  const lines: string[] = [];
+  const walk = (node: YamlNode | null | undefined) => {
+    if (!node) return;
+    if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        const k = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        if (seen.has(k)) {
+          const offset = (pair.key as YamlNode | null)?.range?.[0] ?? 0;
+          lines.push(`  line ${lineCounter.linePos(offset).line}: key ${JSON.stringify(k)} already set in map`);
+        }
+        seen.add(k);
+        walk(pair.value as YamlNode);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) walk(item as YamlNode);
+    }
+  };
+  walk(doc.contents as YamlNode);
+  const value = doc.toJS({ maxAliasCount: 1000 });
+  return { value: value === undefined ? null : value, yamlError: lines.length ? `yaml: unmarshal errors:\n${lines.join('\n')}` : undefined };
+}
+
+/** Decodes a body by its media type; 400 BadRequest for malformed input. */
+export function decodeBody(body: Buffer, mediaType: string): Decoded {
+  const text = body.toString('utf8');
+  const isYaml = mediaType === 'application/yaml' || mediaType === 'application/apply-patch+yaml' || mediaType === 'text/yaml' || mediaType === 'application/x-yaml';
+  try {
+    if (isYaml) {
+      const { value, yamlError } = parseYamlStrict(text);
+      return { value, duplicates: [], order: new Map(), yamlError, format: 'yaml' };
+    }
+    const { value, duplicates, order } = parseJsonStrict(text);
+    return { value, duplicates, order, format: 'json' };
+  } catch (err) {
+    if (err instanceof JsonSyntaxError) {
+      throw apiErrors.badRequest(`${isYaml ? 'error converting YAML to JSON' : 'json parse error'}: ${err.message}`);
+    }
+    throw apiErrors.badRequest(`unable to decode the request body: ${(err as Error).message}`);
+  }
+}
+
+// --- unknown fields against the client-node models ------------------------------------
+
+const fieldTypes = new Map<string, Map<string, string> | null>();
+
+function attributes(model: string): Map<string, string> | null {
+  let m = fieldTypes.get(model);
+  if (m !== undefined) return m;
+  const info = modelInfo(model);
+  m = info ? new Map(info.fields.map((f) => [f.name, f.type])) : null;
+  fieldTypes.set(model, m);
+  return m;
+}
+
+/**
+ * Paths of the fields of `value` that the model does not declare (`spec.foo`). `sorted`
+ * walks keys in sorted order (what upstream reports for YAML and patch bodies, which pass
+ * through a map); otherwise document order (JSON bodies). `prune` removes them in place,
+ * as decoding into upstream's typed objects does.
+ */
+export function unknownFields(value: unknown, model: string, sorted = false, prune = false): string[] {
+  const out: string[] = [];
+  const visit = (v: unknown, type: string, path: string) => {
+    if (v === null || v === undefined) return;
+    const arr = /^Array<(.+)>$/.exec(type);
+    if (arr) {
+      if (Array.isArray(v)) v.forEach((item, i) => visit(item, arr[1]!, `${path}[${i}]`));
+      return;
+    }
+    const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
+    if (map) {
+      if (typeof v === 'object' && !Array.isArray(v)) {
+        const keys = Object.keys(v as object);
+        if (sorted) keys.sort();
+        for (const k of keys) visit((v as Record<string, unknown>)[k], map[1]!, pathJoin(path, k));
+      }
+      return;
+    }
+    const attrs = attributes(type);
+    if (!attrs || typeof v !== 'object' || Array.isArray(v)) return;
+    const keys = Object.keys(v as object);
+    if (sorted) keys.sort();
+    for (const k of keys) {
+      const t = attrs.get(k);
+      const p = pathJoin(path, k);
+      if (t === undefined) {
+        out.push(p);
+        // Decoding into the typed object drops what the type does not have.
+        if (prune) delete (v as Record<string, unknown>)[k];
+      } else visit((v as Record<string, unknown>)[k], t, p);
+    }
+  };
+  visit(value, model, '');
+  return out;
+}
+
+/**
+ * Upstream's strict-decoding messages for a JSON body in document order: duplicates and
+ * unknown fields interleaved as the decoder meets them; a duplicate inside (or of) an unknown
+ * field is reported only as unknown, as for typed resources upstream.
+ */
+export function strictJsonProblems(decoded: Decoded, unknownPaths: string[]): string[] {
+  const unknown = new Set(unknownPaths);
+  const under = (p: string) => {
+    for (const u of unknown) if (p === u || p.startsWith(`${u}.`) || p.startsWith(`${u}[`)) return true;
+    return false;
+  };
+  const items = [
+    ...decoded.duplicates.filter((d) => !under(d.path)).map((d) => ({ index: d.index, msg: `duplicate field "${d.path}"` })),
+    ...unknownPaths.map((p) => ({ index: decoded.order.get(p) ?? Number.MAX_SAFE_INTEGER, msg: `unknown field "${p}"` })),
+  ];
+  items.sort((a, b) => a.index - b.index);
+  return items.map((x) => x.msg);
+}
+
+// --- structural type checks -------------------------------------------------------------
+
+function goType(type: string, format = ''): string {
+  const arr = /^Array<(.+)>$/.exec(type);
+  if (arr) return `[]${goType(arr[1]!)}`;
+  const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
+  if (map) return `map[string]${goType(map[1]!)}`;
+  switch (type) {
+    case 'string':
+      return format === 'byte' ? '[]uint8' : 'string';
+    case 'number':
+      return format === 'int32' ? 'int32' : format === 'double' ? 'float64' : 'int64';
+    case 'boolean':
+      return 'bool';
+    case 'Date':
+      return 'v1.Time';
+    case 'IntOrString':
+      return 'intstr.IntOrString';
+    case 'any':
+      return 'interface {}';
+  }
+  const m = /^V\d+(?:alpha\d+|beta\d+)?(.+)$/.exec(type);
+  return m ? `v1.${m[1]}` : type;
+}
+
+function jsonKind(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'object') return 'object';
+  return typeof v;
+}
+
+/**
+ * The first place where the body's JSON shape contradicts the kind's schema (an object where
+ * a list belongs, a string where an object belongs...), as Go's json decoder reports it:
+ * `json: cannot unmarshal string into Go struct field ConfigMap.data of type map[string]string`.
+ * Scalars are not checked against each other (quantities and int-or-strings take both).
+ */
+export function structuralTypeError(value: unknown, model: string, kind: string): string | undefined {
+  let found: string | undefined;
+  const visit = (v: unknown, type: string, format: string, path: string): void => {
+    if (found || v === null || v === undefined) return;
+    const arr = /^Array<(.+)>$/.exec(type);
+    const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
+    const isModel = !arr && !map && attributes(type) !== null;
+    const wantsObject = !!map || isModel;
+    const bad = (arr && !Array.isArray(v)) || (wantsObject && (typeof v !== 'object' || Array.isArray(v))) || (!arr && !wantsObject && type !== 'any' && typeof v === 'object');
+    if (bad) {
+      found = `json: cannot unmarshal ${jsonKind(v)} into Go struct field ${kind}.${path} of type ${goType(type, format)}`;
+      return;
+    }
+    if (arr) (v as unknown[]).forEach((item) => visit(item, arr[1]!, '', path));
+    else if (map) for (const [k, x] of Object.entries(v as object)) visit(x, map[1]!, '', `${path}.${k}`);
+    else if (isModel) {
+      const info = modelInfo(type)!;
+      for (const f of info.fields) {
+        const x = (v as Record<string, unknown>)[f.name];
+        if (x !== undefined) visit(x, f.type, f.format, path ? `${path}.${f.name}` : f.name);
+      }
+    }
+  };
+  const top = modelInfo(model);
+  if (!top || typeof value !== 'object' || value === null) return undefined;
+  for (const f of top.fields) {
+    const x = (value as Record<string, unknown>)[f.name];
+    if (x !== undefined) visit(x, f.type, f.format, f.name);
+  }
+  return found;
+}

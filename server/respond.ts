@@ -1,0 +1,108 @@
+// Writing responses: Status errors, objects as JSON or YAML, and the Accept parsing that
+// picks between JSON, YAML, Table and PartialObjectMetadata.
+import type { Request, Response } from 'express';
+import { stringify as yamlStringify } from 'yaml';
+import { ApiError, apiErrors, type Status } from '../api/errors.ts';
+import { negotiate } from '../api/content-negotiation.ts';
+import { logger } from '../lib/logger.ts';
+
+const log = logger.child({ component: 'server' });
+
+export type OutputKind = 'json' | 'yaml' | 'table' | 'partial';
+
+export interface Output {
+  kind: OutputKind;
+  /** meta.k8s.io version asked for Table / PartialObjectMetadata (v1 or v1beta1). */
+  metaVersion?: 'v1' | 'v1beta1';
+  pretty?: boolean;
+}
+
+/**
+ * The representation to answer a resource request with (api/content-negotiation's rules).
+ * `allowTransform`: Table / PartialObjectMetadata are possible. 406 when nothing offered is served.
+ */
+export function chooseOutput(accept: string | undefined, allowTransform: boolean, watch = false): Output {
+  const n = negotiate(accept, { endpoint: allowTransform ? 'resource' : 'other', watch });
+  const pretty = n.pretty || undefined;
+  switch (n.target.kind) {
+    case 'Table':
+      return { kind: 'table', metaVersion: n.target.version, pretty };
+    case 'PartialObjectMetadata':
+    case 'PartialObjectMetadataList':
+      return { kind: 'partial', metaVersion: n.target.version, pretty };
+    default:
+      return { kind: n.format, pretty };
+  }
+}
+
+function jsonBody(obj: unknown, req?: Request, pretty = false): string {
+  const q = req?.query?.pretty;
+  return pretty || q === 'true' || q === '1' ? JSON.stringify(obj, null, 2) + '\n' : JSON.stringify(obj) + '\n';
+}
+
+/** Writes an object as the chosen representation (JSON or YAML; tables are built by the caller). */
+export function sendObject(req: Request, res: Response, code: number, obj: unknown, output: Output = { kind: 'json' }): void {
+  if (res.headersSent) return;
+  if (output.kind === 'yaml') {
+    writeBody(req, res, code, 'application/yaml', yamlStringify(obj, { lineWidth: 0 }));
+    return;
+  }
+  writeBody(req, res, code, 'application/json', jsonBody(obj, req, output.pretty));
+}
+
+/** Writes a body with exactly this Content-Type (express's send would add a charset). */
+export function writeBody(req: Request, res: Response, code: number, contentType: string, body: string): void {
+  const buf = Buffer.from(body, 'utf8');
+  res.status(code);
+  res.setHeader('Content-Type', contentType);
+  res.setHeader('Content-Length', String(buf.length));
+  res.end(req.method === 'HEAD' ? undefined : buf);
+}
+
+export function sendStatus(req: Request, res: Response, status: Status): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  writeBody(req, res, status.code || 500, 'application/json', jsonBody(status, req));
+}
+
+/** Any thrown value as a Status response; non-API errors are logged and become 500. */
+export function sendError(req: Request, res: Response, err: unknown): void {
+  if (err instanceof ApiError) {
+    sendStatus(req, res, err.toStatus());
+    return;
+  }
+  if (req.destroyed || res.writableEnded || (err as { code?: string })?.code === 'ECONNRESET' || (err as Error)?.message === 'aborted') {
+    // The client went away (e.g. mid-body); nobody is listening for an answer.
+    log.debug({ err, method: req.method, url: req.originalUrl }, 'request aborted');
+    if (!res.writableEnded) res.destroy();
+    return;
+  }
+  log.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
+  sendStatus(req, res, apiErrors.internal(err instanceof Error ? err.message : String(err)).toStatus());
+}
+
+export const NOT_FOUND_STATUS: Status = {
+  kind: 'Status',
+  apiVersion: 'v1',
+  metadata: {},
+  status: 'Failure',
+  message: 'the server could not find the requested resource',
+  reason: 'NotFound',
+  details: {},
+  code: 404,
+};
+
+export function methodNotAllowed(): ApiError {
+  return new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {});
+}
+
+/** An RFC 7234 warning header value as upstream's warning.AddWarning writes it. */
+export function warningHeader(text: string): string {
+  return `299 - ${JSON.stringify(text)}`;
+}
+
+export function addWarnings(res: Response, warnings: string[]): void {
+  for (const w of warnings) res.append('Warning', warningHeader(w));
+}

@@ -1,0 +1,140 @@
+// Starts the API server over a Store: TLS with the cluster PKI from the data dir,
+// authentication, the registry store with its watch caches, and the default namespaces.
+import { createServer, type Server } from 'node:https';
+import type { Socket } from 'node:net';
+import { join } from 'node:path';
+import type { Store } from '../storage/store.ts';
+import { ApiError } from '../api/errors.ts';
+import type { Registry } from '../api/registry/registry.ts';
+import { builtinRegistry } from '../api/resources/index.ts';
+import { RegistryStore } from '../api/storage/registry-store.ts';
+import { logger } from '../lib/logger.ts';
+import { createApp, type AppOptions } from './app.ts';
+import { authenticator } from './auth.ts';
+import { ensurePki, type Pki } from './certs.ts';
+import { defaultExtensions } from './extensions.ts';
+
+const log = logger.child({ component: 'apiserver' });
+
+export const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+export interface ApiServerOptions {
+  dataDir: string;
+  store: Store;
+  /** 0 picks a free port. */
+  port: number;
+  host?: string;
+  registry?: Registry;
+  /** Overrides of the app's pluggable parts (tables, patches, OpenAPI, subresources). */
+  app?: Partial<Pick<AppOptions, 'extensions' | 'subresources' | 'openapi' | 'minRequestTimeoutSeconds'>>;
+}
+
+export interface ApiServer {
+  port: number;
+  host: string;
+  url: string;
+  pki: Pki;
+  storage: RegistryStore;
+  registry: Registry;
+  close(): Promise<void>;
+}
+
+/** Creates the namespaces every cluster has (idempotent). */
+export async function ensureDefaultNamespaces(storage: RegistryStore, registry: Registry): Promise<void> {
+  const d = registry.get('', 'v1', 'namespaces');
+  if (!d) return;
+  for (const name of DEFAULT_NAMESPACES) {
+    try {
+      await storage.create(d, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    } catch (err) {
+      if (err instanceof ApiError && err.reason === 'AlreadyExists') continue;
+      throw err;
+    }
+  }
+}
+
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const host = options.host ?? '127.0.0.1';
+  const pki = ensurePki(join(options.dataDir, 'pki'));
+  const registry = options.registry ?? builtinRegistry();
+  const storage = new RegistryStore({ store: options.store, registry });
+  await storage.start();
+  await ensureDefaultNamespaces(storage, registry);
+
+  const defaults = await defaultExtensions(registry);
+  const serverAddressRef = { value: `${host}:${options.port}` };
+  const app = createApp({
+    registry,
+    storage,
+    authenticate: authenticator({ tokens: new Map([[pki.adminToken, { name: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] }]]) }),
+    get serverAddress() {
+      return serverAddressRef.value;
+    },
+    extensions: options.app?.extensions ?? defaults.extensions,
+    subresources: options.app?.subresources ?? defaults.subresources,
+    openapi: options.app?.openapi ?? defaults.openapi,
+    minRequestTimeoutSeconds: options.app?.minRequestTimeoutSeconds,
+    readyChecks: {
+      etcd: async () => {
+        await options.store.status();
+      },
+    },
+  });
+
+  const server: Server = createServer(
+    {
+      key: pki.serverKey,
+      cert: pki.serverCert,
+      ca: pki.caCert,
+      requestCert: true,
+      rejectUnauthorized: false,
+      minVersion: 'TLSv1.2',
+    },
+    app,
+  );
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  server.on('tlsClientError', (err) => log.debug({ err }, 'TLS handshake failed'));
+  server.on('clientError', (err, socket) => {
+    log.debug({ err }, 'client error');
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\n\r\n');
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : options.port;
+  serverAddressRef.value = `${host}:${port}`;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  log.info({ port, host }, 'API server listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    host,
+    url: `https://${urlHost}:${port}`,
+    pki,
+    storage,
+    registry,
+    close() {
+      closing ??= (async () => {
+        await storage.close();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          for (const s of sockets) s.destroy();
+        });
+      })();
+      return closing;
+    },
+  };
+}
