@@ -154,7 +154,7 @@ export class MvccBackend {
       if (!options.countOnly && found.length < limit) found.push(f);
     });
     const records = options.countOnly ? [] : await this.readRecords(found, !options.keysOnly, revision);
-    return { header: { revision: at }, kvs: records.map((r) => r.kv), count, more: count > found.length && !options.countOnly ? true : count > limit };
+    return { header: { revision: at }, kvs: records.map((r) => r.kv), count, more: !options.countOnly && count > found.length };
   }
 
   /** The live value of a key at a revision, if retained. */
