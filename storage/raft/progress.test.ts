@@ -134,7 +134,7 @@ test('the seeded random source replays and stays in range', () => {
   const b = new SeededRandom(42);
   const xs = Array.from({ length: 100 }, () => a.intn(10));
   assert.deepEqual(xs, Array.from({ length: 100 }, () => b.intn(10)));
-  assert.ok(xs.every((x) => x >= 0 && x < 10));
+  assert.ok(xs.every((x) => x >= 0 && x < 10), 'in range');
   assert.equal(new Set(xs).size, 10);
   const c = new SeededRandom(43);
   assert.notDeepEqual(xs, Array.from({ length: 100 }, () => c.intn(10)));

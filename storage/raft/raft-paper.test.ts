@@ -660,7 +660,7 @@ test('§6 a leader that removes itself steps down once the change is applied, an
   net.proposeConfChange(1, { type: 'removeNode', nodeId: 1 });
   net.stabilize();
   assert.equal(net.raw(1).raft.state, 'follower');
-  assert.ok(net.tickUntil(() => [2, 3].includes(net.leader() ?? 0), 100));
+  assert.ok(net.tickUntil(() => [2, 3].includes(net.leader() ?? 0), 100), 'a new leader among 2 and 3');
   const term = net.raw(net.leader()!).raft.term;
   net.propose(net.leader()!, 'on');
   net.stabilize();
@@ -688,7 +688,7 @@ test('§6 only one configuration change may be pending at a time', () => {
   node.proposeConfChange({ type: 'addNode', nodeId: 2 });
   assert.throws(() => node.proposeConfChange({ type: 'addNode', nodeId: 3 }), (e) => isRaftError(e, 'proposal-dropped'));
   const rd = persist(); // the first change commits at once in a single-voter group
-  assert.ok(rd.committedEntries.some((e) => e.type === 'confChange'));
+  assert.ok(rd.committedEntries.some((e) => e.type === 'confChange'), 'the change is committed');
   assert.deepEqual(node.applyConfChange({ type: 'addNode', nodeId: 2 }), { voters: [1, 2], learners: [] });
   node.advance();
   node.proposeConfChange({ type: 'addNode', nodeId: 3 }); // allowed once the first is applied
@@ -744,7 +744,7 @@ test('§6 (thesis §4.2.1) learners receive the log but neither vote nor count t
   // vote requests go to voters only
   net.crash(1);
   net.campaign(2);
-  assert.ok(net.pending.every((env) => env.to !== 3));
+  assert.ok(net.pending.every((env) => env.to !== 3), 'no vote request to the learner');
 });
 
 test('§6 promoting a learner makes it a voter that counts toward the quorum', () => {
@@ -811,7 +811,7 @@ test('§8 read-only: the leader confirms it is still leader with a quorum heartb
   net.stabilize();
   net.readIndex(1, 'ok');
   assert.deepEqual(net.node(1).readStates, [], 'not before the heartbeat round');
-  assert.ok(net.pending.some((env) => env.msg.type === 'MsgHeartbeat' && str(env.msg.context!) === 'ok'));
+  assert.ok(net.pending.some((env) => env.msg.type === 'MsgHeartbeat' && str(env.msg.context!) === 'ok'), 'heartbeats carry the read context');
   net.stabilize();
   assert.equal(net.node(1).readStates.length, 1);
   // A deposed leader that cannot reach a quorum never answers, so it cannot serve stale data.
