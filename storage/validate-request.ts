@@ -46,8 +46,10 @@ function checkOverlaps(ops: TxnOp[]): void {
     if (op.type !== 'delete') continue;
     const start = toBuffer(op.key).toString('latin1');
     const end = op.rangeEnd === undefined ? '' : toBuffer(op.rangeEnd).toString('latin1');
+    // etcd 3.4 compares [key, rangeEnd) literally, so a from-key delete ("\0") never overlaps.
+    if (end === '\0') continue;
     for (const k of puts) {
-      const inside = end === '' ? k === start : k >= start && (end === '\0' || k < end);
+      const inside = end === '' ? k === start : k >= start && k < end;
       if (inside) throw errors.duplicateKey();
     }
   }

@@ -10,8 +10,12 @@ import type { WireHeader } from './wire.ts';
 
 const log = logger.child({ component: 'grpc' });
 
-/** A key no client can write (keys are user data; this probe only counts). */
 const REVISION_PROBE = Buffer.from('\0k8ts-grpc-revision-probe');
+
+/** The store's current revision: the header of a count of one unlikely key. */
+export async function storeRevision(store: Store): Promise<number> {
+  return (await store.range(REVISION_PROBE, { countOnly: true })).header.revision;
+}
 
 export class ServiceContext {
   /** Set once the store refused a write for space; etcd's NOSPACE alarm is sticky too. */
@@ -32,8 +36,8 @@ export class ServiceContext {
   }
 
   /** The store's current revision (for headers of responses that do not read the KV). */
-  async currentRevision(): Promise<number> {
-    return (await this.store.range(REVISION_PROBE, { countOnly: true })).header.revision;
+  currentRevision(): Promise<number> {
+    return storeRevision(this.store);
   }
 
   async currentHeader(): Promise<WireHeader> {

@@ -39,7 +39,6 @@ export const rpcErrors = {
   leaseProvided: () => new RpcError(status.INVALID_ARGUMENT, 'etcdserver: lease is provided'),
   tooManyOps: () => new RpcError(status.INVALID_ARGUMENT, byStoreCode['too-many-ops'].details),
   duplicateKey: () => new RpcError(status.INVALID_ARGUMENT, byStoreCode['duplicate-key'].details),
-  invalidSortOption: () => new RpcError(status.INVALID_ARGUMENT, 'etcdserver: invalid sort option'),
   unimplemented: (what: string) => new RpcError(status.UNIMPLEMENTED, `k8ts: ${what}`),
 };
 

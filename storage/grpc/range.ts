@@ -3,10 +3,9 @@
 // mod/create revision filters, the sort, and the cut to `limit` that sets `more`.
 // `count` is the store's: unaffected by limit and filters, as in etcd.
 import type { KeyValue, RangeOptions, RangeResult } from '../store.ts';
-import { rpcErrors } from './errors.ts';
 import { int, optBytes, type WireRangeRequest } from './wire.ts';
 
-type SortOrder = 'NONE' | 'ASCEND' | 'DESCEND';
+type SortOrder = 'NONE' | 'ASCEND' | 'DESCEND' | 'unknown';
 type SortTarget = 'KEY' | 'VERSION' | 'CREATE' | 'MOD' | 'VALUE';
 
 export interface RangePlan {
@@ -27,9 +26,9 @@ const ORDERS = new Set<unknown>(['NONE', 'ASCEND', 'DESCEND']);
 const TARGETS = new Set<unknown>(['KEY', 'VERSION', 'CREATE', 'MOD', 'VALUE']);
 
 export function planRange(req: WireRangeRequest): RangePlan {
-  if (!ORDERS.has(req.sort_order) || !TARGETS.has(req.sort_target)) throw rpcErrors.invalidSortOption();
-  const target = req.sort_target as SortTarget;
-  const requested = req.sort_order as SortOrder;
+  // etcd 3.4 does not validate these: an unknown order fetches everything and sorts nothing.
+  const target = TARGETS.has(req.sort_target) ? (req.sort_target as SortTarget) : 'KEY';
+  const requested = ORDERS.has(req.sort_order) ? (req.sort_order as SortOrder) : 'unknown';
   // etcd sorts ascending by default when the target is not the key (results come key-ordered).
   const order: SortOrder = target !== 'KEY' && requested === 'NONE' ? 'ASCEND' : requested;
   const limit = Math.max(0, int(req.limit));
@@ -72,7 +71,7 @@ export function finishRange(result: Omit<RangeResult, 'header'>, plan: RangePlan
   if (plan.minMod !== 0) kvs = kvs.filter((kv) => kv.modRevision >= plan.minMod);
   if (plan.maxCreate !== 0) kvs = kvs.filter((kv) => kv.createRevision <= plan.maxCreate);
   if (plan.minCreate !== 0) kvs = kvs.filter((kv) => kv.createRevision >= plan.minCreate);
-  if (plan.order !== 'NONE') {
+  if (plan.order === 'ASCEND' || plan.order === 'DESCEND') {
     const cmp = compareBy[plan.target];
     kvs = plan.order === 'ASCEND' ? [...kvs].sort(cmp) : [...kvs].sort((a, b) => cmp(b, a));
   }

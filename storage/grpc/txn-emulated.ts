@@ -8,6 +8,7 @@ import { status } from '@grpc/grpc-js';
 import { toBuffer } from '../bytes.ts';
 import { isStoreError } from '../errors.ts';
 import type { Compare, KeyValue, RangeResult, ResponseHeader, Store, TxnOp, TxnOpResult } from '../store.ts';
+import { storeRevision } from './context.ts';
 import { RpcError, rpcErrors } from './errors.ts';
 import type { TreeOp, TreeOpResult, TreeResult, TxnTree } from './txn-tree.ts';
 
@@ -15,7 +16,6 @@ const MAX_ATTEMPTS = 32;
 
 /** The snapshot revision was compacted away while the attempt read it. */
 class SnapshotGone extends Error {}
-const REVISION_PROBE = Buffer.from('\0k8ts-grpc-revision-probe');
 
 /** One attempt's snapshot: reads at revision `rev`, remembered as guards. */
 class Snapshot {
@@ -150,7 +150,7 @@ async function planOp(
 
 export async function emulateTxn(store: Store, tree: TxnTree): Promise<{ header: ResponseHeader; result: TreeResult }> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const rev = (await store.range(REVISION_PROBE, { countOnly: true })).header.revision;
+    const rev = await storeRevision(store);
     const snap = new Snapshot(store, rev);
     const flat: TxnOp[] = [];
     let build: Plan['build'];

@@ -119,7 +119,13 @@ export function isFlat(tree: TxnTree): boolean {
 
 const wireKvs = (kvs: KeyValue[]) => kvs.map(kvToWire);
 
-export function treeResultToWire(tree: TxnTree, result: TreeResult, header: WireHeader): WireTxnResponse {
+/** Sub-responses carry only the revision in their headers, as etcd's do. */
+export function treeResultToWire(tree: TxnTree, result: TreeResult, top: WireHeader): WireTxnResponse {
+  const header: WireHeader = { cluster_id: '0', member_id: '0', revision: top.revision, raft_term: '0' };
+  return toWire(tree, result, top, header);
+}
+
+function toWire(tree: TxnTree, result: TreeResult, top: WireHeader, header: WireHeader): WireTxnResponse {
   const ops = result.succeeded ? tree.success : tree.failure;
   const responses = result.responses.map((r, i): WireResponseOp => {
     const op = ops[i]!;
@@ -134,8 +140,8 @@ export function treeResultToWire(tree: TxnTree, result: TreeResult, header: Wire
         return { response_delete_range: { header, deleted: r.deleted, prev_kvs: wireKvs(r.prevKvs) } };
       case 'txn':
         if (op.kind !== 'txn') throw new Error('txn result for a non-txn op');
-        return { response_txn: treeResultToWire(op.txn, r.result, header) };
+        return { response_txn: toWire(op.txn, r.result, header, header) };
     }
   });
-  return { header, succeeded: result.succeeded, responses };
+  return { header: top, succeeded: result.succeeded, responses };
 }

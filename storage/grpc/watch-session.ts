@@ -96,7 +96,12 @@ export class WatchSession {
 
   private async handle(req: WireWatchRequest): Promise<void> {
     if (this.closed) return;
-    if (req.request_union === 'create_request' && req.create_request) return this.create(req.create_request);
+    if (req.request_union === 'create_request' && req.create_request) {
+      // A create is always answered, so that a client waiting for `created` never hangs.
+      return this.create(req.create_request).catch((e: unknown) =>
+        this.send({ header: this.ctx.header(0), watch_id: '-1', created: true, canceled: true, cancel_reason: this.ctx.fail(e).details, events: [] }),
+      );
+    }
     if (req.request_union === 'cancel_request' && req.cancel_request) return this.cancel(int(req.cancel_request.watch_id));
     if (req.request_union === 'progress_request') return this.progress();
   }

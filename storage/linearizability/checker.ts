@@ -106,7 +106,7 @@ export function checkOperations<S, I, O>(model: Model<S, I, O>, history: History
   let info: IllegalInfo | undefined;
   for (let p = 0; p < parts.length; p++) {
     const part = parts[p]!;
-    const r = search(model, part, deadline, false);
+    const r = search(model, prepare(model, part, []).ops, deadline, false);
     stats.steps += r.steps;
     stats.configurations += r.configurations;
     if (r.status === 'timeout') {
@@ -128,6 +128,31 @@ export function checkOperations<S, I, O>(model: Model<S, I, O>, history: History
   }
   stats.elapsedMs = now() - start;
   return info === undefined ? { result, stats } : { result, info, stats };
+}
+
+/** Applies model.normalize, keeping track of which operation is which. */
+function prepare<S, I, O>(model: Model<S, I, O>, ops: History<I, O>, ids: number[]): { ops: Operation<I, O>[]; ids: number[] } {
+  if (!model.normalize) return { ops: ops.slice(), ids };
+  const normalized = model.normalize(ops);
+  if (normalized.length !== ops.length) throw new Error('model.normalize must return one entry per operation');
+  const out: Operation<I, O>[] = [];
+  const outIds: number[] = [];
+  normalized.forEach((op, i) => {
+    if (op === null) return;
+    out.push(op);
+    outIds.push(ids[i]!);
+  });
+  validateHistory(out);
+  return { ops: out, ids: outIds };
+}
+
+/** Identical pending operations are interchangeable; this names their class. */
+function inputKey(input: unknown): string | undefined {
+  try {
+    return JSON.stringify(input);
+  } catch {
+    return undefined;
+  }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -258,6 +283,18 @@ function search<S, I, O>(model: Model<S, I, O>, ops: History<I, O>, deadline: nu
   pendingOps.sort((a, b) => byTime(ops[a]!.call, ops[b]!.call) || a - b);
   const pend = Int32Array.from(pendingOps);
   pend.forEach((o, j) => (pidx[o] = j));
+  // Pending operations with identical inputs are interchangeable (nothing bounds when they
+  // take effect), so the search uses them in call order only: classPrev[j] is the previous
+  // pending operation identical to pend[j], which must be linearized before pend[j] may be.
+  const classPrev = new Int32Array(np).fill(-1);
+  const lastOfClass = new Map<string, number>();
+  for (let j = 0; j < np; j++) {
+    const k = inputKey(ops[pend[j]!]!.input);
+    if (k === undefined) continue;
+    const before = lastOfClass.get(k);
+    if (before !== undefined) classPrev[j] = before;
+    lastOfClass.set(k, j);
+  }
 
   // Event list of the completed operations: entry i is the call of operation i, entry n + i
   // its return. Sorted by time; at equal times calls first (equal timestamps are concurrent).
@@ -381,7 +418,12 @@ function search<S, I, O>(model: Model<S, I, O>, ops: History<I, O>, deadline: nu
       pj = 0;
       continue;
     }
-    while (pj < np && ops[pend[pj]!]!.call <= tRet && (pbits[pj >>> 5]! & (1 << (pj & 31))) !== 0) pj++;
+    while (pj < np && ops[pend[pj]!]!.call <= tRet) {
+      const used = (pbits[pj >>> 5]! & (1 << (pj & 31))) !== 0;
+      const q = classPrev[pj]!;
+      if (!used && (q < 0 || (pbits[q >>> 5]! & (1 << (q & 31))) !== 0)) break;
+      pj++;
+    }
     if (pj < np && ops[pend[pj]!]!.call <= tRet) {
       if (tryLinearize(pend[pj]!, pj, tRet)) {
         phase2 = false;
@@ -452,7 +494,7 @@ function explain<S, I, O>(
 
   // The history cut after its first k events: operations not returned by then are pending.
   // Linearizability is prefix-closed, so "cut k is illegal" is monotone in k.
-  const cut = (k: number): { ops: Operation<I, O>[]; local: number[] } => {
+  const cut = (k: number): { ops: Operation<I, O>[]; ids: number[] } => {
     const returned = new Set<number>();
     const called: number[] = [];
     for (let j = 0; j < k; j++) {
@@ -460,20 +502,20 @@ function explain<S, I, O>(
       if (e < n) called.push(e);
       else returned.add(e - n);
     }
-    return { ops: called.map((i) => (returned.has(i) ? part[i]! : relaxed(part[i]!))), local: called };
+    return { ops: called.map((i) => (returned.has(i) ? part[i]! : relaxed(part[i]!))), ids: called.map((i) => global[i]!) };
   };
-  const illegal = (ops: History<I, O>) => search(model, ops, deadline, false).status === 'illegal';
+  const illegal = (ops: History<I, O>, ids: number[]) => search(model, prepare(model, ops, ids).ops, deadline, false).status === 'illegal';
 
   let lo = 0;
   let hi = events.length; // cut(hi) is known illegal, cut(lo) legal (or not proven illegal)
   while (hi - lo > 1) {
     const mid = (lo + hi) >>> 1;
-    if (illegal(cut(mid).ops)) hi = mid;
+    const c = cut(mid);
+    if (illegal(c.ops, c.ids)) hi = mid;
     else lo = mid;
   }
-  const { ops, local } = cut(hi);
-  const lastEvent = events[hi - 1]!;
-  const violation = lastEvent % n;
+  const { ops, ids } = cut(hi);
+  const violation = global[events[hi - 1]! % n]!;
 
   // Core: relax operations (forget their output and return) while the cut stays illegal;
   // relaxing only adds linearizations, so one final pass of single operations is 1-minimal.
@@ -491,7 +533,7 @@ function explain<S, I, O>(
       const group = definite.slice(s, s + chunk).filter((j) => !isRelaxed.has(j));
       if (group.length === 0) continue;
       for (const j of group) current[j] = relaxed(ops[j]!);
-      if (illegal(current)) {
+      if (illegal(current, ids)) {
         for (const j of group) isRelaxed.add(j);
       } else {
         for (const j of group) current[j] = ops[j]!;
@@ -500,40 +542,41 @@ function explain<S, I, O>(
     if (chunk === 1) break;
     chunk = Math.ceil(chunk / 2);
   }
-  const core = definite.filter((j) => !isRelaxed.has(j)).map((j) => global[local[j]!]!);
+  const core = definite.filter((j) => !isRelaxed.has(j)).map((j) => ids[j]!);
 
   // The longest linearizable prefix of the cut history, and what could not follow it.
-  const r = search(model, ops, Math.max(deadline, now() + 200), true);
+  const prepared = prepare(model, ops, ids);
+  const pops = prepared.ops;
+  const r = search(model, pops, Math.max(deadline, now() + 200), true);
   const order = r.best?.order ?? [];
   const prefixState = r.best?.state ?? model.init();
   const inPrefix = new Set(order);
-  let firstReturnLocal = -1;
+  let firstReturn = violation;
   let tFirst = Infinity;
-  for (let j = 0; j < ops.length; j++) {
-    if (!inPrefix.has(j) && ops[j]!.return < tFirst) {
-      tFirst = ops[j]!.return;
-      firstReturnLocal = j;
+  for (let j = 0; j < pops.length; j++) {
+    if (!inPrefix.has(j) && pops[j]!.return < tFirst) {
+      tFirst = pops[j]!.return;
+      firstReturn = prepared.ids[j]!;
     }
   }
   const unlinearizable: IllegalInfo['unlinearizable'] = [];
-  for (let j = 0; j < ops.length; j++) {
-    if (inPrefix.has(j) || ops[j]!.call > tFirst) continue;
-    const [ok] = model.step(prefixState, ops[j]!.input, ops[j]!.output);
-    unlinearizable.push({ op: global[local[j]!]!, reason: ok ? 'dead end' : 'step rejected' });
+  for (let j = 0; j < pops.length; j++) {
+    if (inPrefix.has(j) || pops[j]!.call > tFirst) continue;
+    const [ok] = model.step(prefixState, pops[j]!.input, pops[j]!.output);
+    unlinearizable.push({ op: prepared.ids[j]!, reason: ok ? 'dead end' : 'step rejected' });
   }
 
-  const g = (j: number) => global[local[j]!]!;
   const info: IllegalInfo = {
     partition,
     partitions,
     partitionOperations: global.slice(),
-    violation: global[violation]!,
+    violation,
     core,
     coreMinimal,
-    longestPrefix: order.map(g),
+    longestPrefix: order.map((j) => prepared.ids[j]!),
     prefixState: describeState(model, prefixState),
     unlinearizable,
-    firstReturn: firstReturnLocal >= 0 ? g(firstReturnLocal) : global[violation]!,
+    firstReturn,
     explanation: '',
   };
   const byGlobal = new Map<number, Operation<I, O>>();
@@ -543,7 +586,7 @@ function explain<S, I, O>(
   info.explanation = [
     `not linearizable (partition ${partition + 1} of ${partitions}, ${n} operations)`,
     `  first violation, at the return of:`,
-    line(info.violation),
+    line(violation),
     `  operations whose outcomes conflict (${core.length}${coreMinimal ? '' : ', not minimized: out of time'}; every other` +
       ` operation treated as "may or may not have taken effect"):`,
     ...core.map(line),

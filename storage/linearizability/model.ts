@@ -1,6 +1,6 @@
 // Sequential specifications for the linearizability checker.
 
-import { UNKNOWN, isPending, type History, type Operation, type Unknown } from './history.ts';
+import { UNKNOWN, type History, type Operation, type Unknown } from './history.ts';
 
 /**
  * A sequential specification: the checker looks for an order of the operations, consistent
@@ -23,6 +23,14 @@ export interface Model<S, I, O> {
    * return the operation objects of the original history, not copies.
    */
   partition?(history: History<I, O>): Array<History<I, O>>;
+  /**
+   * An equivalent history to search instead of one partition: element i replaces operation
+   * i, or is null if the operation cannot affect the verdict. It must not change whether the
+   * history is linearizable (it may tighten an operation's return time, rename values no
+   * operation compares, and so on). Checking is much faster when pending operations are
+   * resolved or made identical here; see kvModel.
+   */
+  normalize?(part: History<I, O>): Array<Operation<I, O> | null>;
   /** State equality for memoization. Default: `===` (enough for primitive states). */
   equal?(a: S, b: S): boolean;
   /** A hash consistent with `equal`. Default: 0 (all states compared with `equal`). */
@@ -78,7 +86,60 @@ function fnv1a(s: string): number {
   return h >>> 0;
 }
 
-const show = (v: string | null): string => (v === null ? 'absent' : JSON.stringify(v));
+const show = (v: string | null): string => (v === null ? 'absent' : v === UNREAD ? '<unread value>' : JSON.stringify(v));
+
+/** What values no operation compares are renamed to (see normalizeKv). */
+const UNREAD = '\u0000k8ts.linearizability.unread';
+
+/**
+ * Rewrites one key's history into an equivalent one that is much cheaper to search when
+ * operations are pending (timed out: they may take effect at any later time, or never):
+ *
+ * - A get whose output is unknown has no effect and constrains nothing: dropped.
+ * - A pending put or CAS whose value is the only write of that value and is observed by a
+ *   completed operation (a get returning it, a successful CAS expecting it, a put whose prev
+ *   is it) must have taken effect before that operation returned: it becomes an operation
+ *   that returns then (its output stays unknown).
+ * - Values no operation compares against (never read, never expected by a CAS, never a
+ *   prev) only matter as "some value": they are all renamed to one value, so that the
+ *   pending writes of them become identical, and the checker tries identical pending
+ *   operations in call order only.
+ *
+ * Every step of the model compares values only by equality with the values renamed away
+ * from, so neither rewrite changes any step's result, hence not the verdict.
+ */
+function normalizeKv(part: History<KvInput, KvOutput>): Array<Operation<KvInput, KvOutput> | null> {
+  const compared = new Set<string>();
+  const observedBy = new Map<string, number>(); // value -> earliest return of a completed op reading it
+  const writers = new Map<string, number>();
+  const observe = (v: string | null | undefined, op: Operation<KvInput, KvOutput>) => {
+    if (v === null || v === undefined) return;
+    compared.add(v);
+    if (op.return !== Infinity) observedBy.set(v, Math.min(observedBy.get(v) ?? Infinity, op.return));
+  };
+  for (const op of part) {
+    const { input, output } = op;
+    if (input.kind === 'put' || input.kind === 'cas') writers.set(input.value, (writers.get(input.value) ?? 0) + 1);
+    if (input.kind === 'cas' && input.expected !== null) compared.add(input.expected);
+    if (output === UNKNOWN) continue;
+    if (input.kind === 'get') observe(outputOf<'get'>(input, output).value, op);
+    else if (input.kind === 'put') observe(outputOf<'put'>(input, output).prev, op);
+    else if (input.kind === 'cas' && outputOf<'cas'>(input, output).ok) observe(input.expected, op);
+  }
+  const rename = !writers.has(UNREAD) && !compared.has(UNREAD);
+  return part.map((op) => {
+    const { input } = op;
+    if (input.kind === 'get') return op.output === UNKNOWN ? null : op;
+    if (input.kind === 'delete') return op;
+    let out = op;
+    const seen = observedBy.get(input.value);
+    if (op.return === Infinity && seen !== undefined && seen >= op.call && writers.get(input.value) === 1) {
+      out = { ...out, return: seen };
+    }
+    if (rename && !compared.has(input.value)) out = { ...out, input: { ...input, value: UNREAD } };
+    return out;
+  });
+}
 
 /**
  * The key-value store as independent registers, one per key. Histories are partitioned by key,
@@ -112,14 +173,14 @@ export const kvModel: Model<string | null, KvInput, KvOutput> = {
   partition(history) {
     const byKey = new Map<string, Operation<KvInput, KvOutput>[]>();
     for (const op of history) {
-      // A get whose result is unknown constrains nothing and changes nothing.
-      if (op.input.kind === 'get' && (op.output === UNKNOWN || isPending(op))) continue;
       let part = byKey.get(op.input.key);
       if (part === undefined) byKey.set(op.input.key, (part = []));
       part.push(op);
     }
     return [...byKey.values()];
   },
+
+  normalize: normalizeKv,
 
   hash: (state) => (state === null ? 0x9e3779b9 : fnv1a(state)),
 
@@ -144,5 +205,5 @@ export const kvModel: Model<string | null, KvInput, KvOutput> = {
     }
   },
 
-  describeState: (state) => show(state),
+  describeState: (state) => (state === UNREAD ? 'a value no operation reads' : show(state)),
 };

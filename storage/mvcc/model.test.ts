@@ -2,7 +2,8 @@
 // operations runs against a fresh store and against the reference model
 // (storage/testing/reference-model.ts); every result, error and watch stream must agree,
 // including across close/reopen of the store (open watches are then re-issued from the
-// revision after the last one they saw).
+// revision after the last one they saw). A "burst" issues 2-5 writes at once (exercising
+// group commit): their results must be those of the model applying them in some order.
 //
 // Two etcd behaviours are accepted on top of the model's complete answers (both checked
 // on etcd 3.4): a watch started at exactly the compact revision may miss the deletes made
@@ -15,7 +16,6 @@
 //   MODEL_STORE=reference  run the harness against the model itself (self-test)
 //   MODEL_STORE_MODULE=path.ts  run it against `openStore({ dir })` exported by that module
 //   MODEL_VERBOSE=1     print every op with its result
-//   MODEL_INITIAL_REVISION=0  expect an empty store at revision 0 instead of etcd's 1
 import { test } from 'node:test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -33,8 +33,6 @@ const OPS = Number(process.env.MODEL_OPS ?? 80);
 const LEASES = process.env.MODEL_LEASES !== '0';
 const USE_REFERENCE = process.env.MODEL_STORE === 'reference';
 const VERBOSE = process.env.MODEL_VERBOSE === '1';
-/** etcd starts at revision 1; another value only to look past a store that does not. */
-const INITIAL_REVISION = Number(process.env.MODEL_INITIAL_REVISION ?? 1);
 const CALL_TIMEOUT_MS = 10_000;
 const WATCH_TIMEOUT_MS = 3_000;
 
@@ -51,7 +49,7 @@ async function openStore(dir: string): Promise<Store> {
 }
 
 function replayCommand(seed: number): string {
-  const extra = [OPS !== 80 ? `MODEL_OPS=${OPS}` : '', LEASES ? '' : 'MODEL_LEASES=0', USE_REFERENCE ? 'MODEL_STORE=reference' : '', INITIAL_REVISION !== 1 ? `MODEL_INITIAL_REVISION=${INITIAL_REVISION}` : '', STORE_MODULE ? `MODEL_STORE_MODULE=${STORE_MODULE}` : '']
+  const extra = [OPS !== 80 ? `MODEL_OPS=${OPS}` : '', LEASES ? '' : 'MODEL_LEASES=0', USE_REFERENCE ? 'MODEL_STORE=reference' : '', STORE_MODULE ? `MODEL_STORE_MODULE=${STORE_MODULE}` : '']
     .filter(Boolean)
     .join(' ');
   return `${extra ? extra + ' ' : ''}MODEL_SEEDS=1 MODEL_SEED_START=${seed} npx tsx --test storage/mvcc/model.test.ts`;
@@ -155,6 +153,83 @@ function firstDiff(a: Norm, b: Norm, path = ''): string | undefined {
   return path || '.';
 }
 
+// ---- applying one simple operation to the model or to the store ----
+
+type SimpleOp = Exclude<Op, { kind: 'status' | 'watch' | 'cancelWatch' | 'reopen' | 'burst' }>;
+
+const nPut = (r: { header: { revision: number }; prevKv?: KeyValue }): Norm =>
+  r.prevKv ? { header: nHeader(r.header), prevKv: nKv(r.prevKv) } : { header: nHeader(r.header) };
+const nDelete = (r: { header: { revision: number }; deleted: number; prevKvs: KeyValue[] }): Norm => ({
+  header: nHeader(r.header),
+  deleted: r.deleted,
+  prevKvs: nKvs(r.prevKvs),
+});
+const nTxn = (r: { header: { revision: number }; succeeded: boolean; responses: TxnOpResult[] }): Norm => ({
+  header: nHeader(r.header),
+  succeeded: r.succeeded,
+  responses: Array.isArray(r.responses) ? r.responses.map(nTxnOp) : '<no responses>',
+});
+const nRange = (r: { header: { revision: number }; kvs: KeyValue[]; count: number; more: boolean }): Norm => ({
+  header: nHeader(r.header),
+  kvs: nKvs(r.kvs),
+  count: r.count,
+  more: r.more,
+});
+const nLeaseGrant = (r: { id: number; ttl: number }): Norm => ({ id: r.id, ttl: r.ttl });
+const nKeepAlive = (ttl: number): Norm => ({ ttl });
+const nTimeToLive = (r: { id: number; ttl: number; grantedTtl: number; keys: Buffer[] }): Norm => ({
+  id: r.id,
+  ttl: nTtl(r.ttl, r.grantedTtl),
+  grantedTtl: r.grantedTtl,
+  keys: Array.isArray(r.keys) ? [...r.keys].sort(Buffer.compare).map(nBytes) : '<no keys>',
+});
+const nLeases = (ids: number[]): Norm => [...ids].sort((a, b) => a - b);
+
+/** Applies `op` to the model or the store; both answer through the same normalizers. */
+function apply(t: ReferenceModel | Store, op: SimpleOp): Promise<Norm> {
+  switch (op.kind) {
+    case 'put':
+      return capture(() => t.put(op.key, op.value, { lease: op.lease, prevKv: op.prevKv }), nPut);
+    case 'delete':
+      return capture(() => t.delete(op.key, { rangeEnd: op.rangeEnd, prevKv: op.prevKv }), nDelete);
+    case 'txn':
+      return capture(() => t.txn(op.request), nTxn);
+    case 'range':
+      return capture(() => t.range(op.key, op.options), nRange);
+    case 'compact':
+      return capture(() => t.compact(op.revision), nHeader);
+    case 'leaseGrant':
+      return capture(() => t.leaseGrant(op.ttl, op.id), nLeaseGrant);
+    case 'leaseRevoke':
+      return capture(() => t.leaseRevoke(op.id), nHeader);
+    case 'leaseKeepAlive':
+      return capture(() => t.leaseKeepAlive(op.id), nKeepAlive);
+    case 'leaseTimeToLive':
+      return capture(() => t.leaseTimeToLive(op.id, { keys: op.keys }), nTimeToLive);
+    case 'leases':
+      return capture(() => t.leases(), nLeases);
+  }
+}
+
+const onModel = (m: ReferenceModel, op: SimpleOp): Promise<Norm> => apply(m, op);
+const onStore = (s: Store, op: SimpleOp): Promise<Norm> => apply(s, op);
+
+function* permutations(n: number): Generator<number[]> {
+  const a = Array.from({ length: n }, (_, i) => i);
+  function* rec(k: number): Generator<number[]> {
+    if (k === n) {
+      yield [...a];
+      return;
+    }
+    for (let i = k; i < n; i++) {
+      [a[k], a[i]] = [a[i]!, a[k]!];
+      yield* rec(k + 1);
+      [a[k], a[i]] = [a[i]!, a[k]!];
+    }
+  }
+  yield* rec(0);
+}
+
 // ---- one seed ----
 
 interface Segment {
@@ -179,7 +254,7 @@ interface Segment {
 }
 
 class SeedRun {
-  private readonly model = new ReferenceModel({ initialRevision: INITIAL_REVISION });
+  private model = new ReferenceModel();
   private readonly gen: OpGenerator;
   private store!: Store;
   private dir!: string;
@@ -204,7 +279,7 @@ class SeedRun {
         this.ops.push(op);
         const before = this.model.revision;
         await this.step(op);
-        if (this.model.revision !== before) this.revOp.set(this.model.revision, i);
+        for (let rev = before + 1; rev <= this.model.revision; rev++) this.revOp.set(rev, i);
         if (i % 20 === 19) await this.checkAllWatches();
       }
       this.opIndex = OPS;
@@ -255,70 +330,7 @@ class SeedRun {
   }
 
   private async step(op: Op): Promise<void> {
-    const m = this.model;
-    const s = this.store;
     switch (op.kind) {
-      case 'put': {
-        const o = { lease: op.lease, prevKv: op.prevKv };
-        const n = (r: { header: { revision: number }; prevKv?: KeyValue }): Norm =>
-          r.prevKv ? { header: nHeader(r.header), prevKv: nKv(r.prevKv) } : { header: nHeader(r.header) };
-        return this.agree('put', await capture(() => m.put(op.key, op.value, o), n), await capture(() => s.put(op.key, op.value, o), n));
-      }
-      case 'delete': {
-        const o = { rangeEnd: op.rangeEnd, prevKv: op.prevKv };
-        const n = (r: { header: { revision: number }; deleted: number; prevKvs: KeyValue[] }): Norm => ({
-          header: nHeader(r.header),
-          deleted: r.deleted,
-          prevKvs: nKvs(r.prevKvs),
-        });
-        return this.agree('delete', await capture(() => m.delete(op.key, o), n), await capture(() => s.delete(op.key, o), n));
-      }
-      case 'txn': {
-        const n = (r: { header: { revision: number }; succeeded: boolean; responses: TxnOpResult[] }): Norm => ({
-          header: nHeader(r.header),
-          succeeded: r.succeeded,
-          responses: Array.isArray(r.responses) ? r.responses.map(nTxnOp) : '<no responses>',
-        });
-        return this.agree('txn', await capture(() => m.txn(op.request), n), await capture(() => s.txn(op.request), n));
-      }
-      case 'range': {
-        const n = (r: { header: { revision: number }; kvs: KeyValue[]; count: number; more: boolean }): Norm => ({
-          header: nHeader(r.header),
-          kvs: nKvs(r.kvs),
-          count: r.count,
-          more: r.more,
-        });
-        return this.agree('range', await capture(() => m.range(op.key, op.options), n), await capture(() => s.range(op.key, op.options), n));
-      }
-      case 'compact': {
-        // Let every watch catch up first, so that compaction cannot race a replay.
-        await this.checkAllWatches();
-        return this.agree('compact', await capture(() => m.compact(op.revision), nHeader), await capture(() => s.compact(op.revision), nHeader));
-      }
-      case 'leaseGrant': {
-        const n = (r: { id: number; ttl: number }): Norm => ({ id: r.id, ttl: r.ttl });
-        return this.agree('leaseGrant', await capture(() => m.leaseGrant(op.ttl, op.id), n), await capture(() => s.leaseGrant(op.ttl, op.id), n));
-      }
-      case 'leaseRevoke':
-        return this.agree('leaseRevoke', await capture(() => m.leaseRevoke(op.id), nHeader), await capture(() => s.leaseRevoke(op.id), nHeader));
-      case 'leaseKeepAlive': {
-        const n = (ttl: number): Norm => ({ ttl });
-        return this.agree('leaseKeepAlive', await capture(() => m.leaseKeepAlive(op.id), n), await capture(() => s.leaseKeepAlive(op.id), n));
-      }
-      case 'leaseTimeToLive': {
-        const n = (r: { id: number; ttl: number; grantedTtl: number; keys: Buffer[] }): Norm => ({
-          id: r.id,
-          ttl: nTtl(r.ttl, r.grantedTtl),
-          grantedTtl: r.grantedTtl,
-          keys: Array.isArray(r.keys) ? [...r.keys].sort(Buffer.compare).map(nBytes) : '<no keys>',
-        });
-        const o = { keys: op.keys };
-        return this.agree('leaseTimeToLive', await capture(() => m.leaseTimeToLive(op.id, o), n), await capture(() => s.leaseTimeToLive(op.id, o), n));
-      }
-      case 'leases': {
-        const n = (ids: number[]): Norm => [...ids].sort((a, b) => a - b);
-        return this.agree('leases', await capture(() => m.leases(), n), await capture(() => s.leases(), n));
-      }
       case 'status':
         return this.checkStatus('status');
       case 'watch':
@@ -333,7 +345,48 @@ class SeedRun {
       }
       case 'reopen':
         return this.reopen();
+      case 'burst':
+        return this.burst(op.ops);
+      case 'compact':
+        // Let every watch catch up first, so that compaction cannot race a replay.
+        await this.checkAllWatches();
+        return this.agree(op.kind, await onModel(this.model, op), await onStore(this.store, op));
+      default:
+        return this.agree(op.kind, await onModel(this.model, op), await onStore(this.store, op));
     }
+  }
+
+  /**
+   * Writes issued concurrently (none awaited before the next is issued): the results must
+   * be those of the model applying them one at a time in some order.
+   */
+  private async burst(ops: SimpleOp[]): Promise<void> {
+    const actual = await Promise.all(ops.map((o) => onStore(this.store, o)));
+    const actualJ = actual.map((a) => JSON.stringify(a));
+    let firstTry: Norm[] | undefined;
+    for (const order of permutations(ops.length)) {
+      const m = this.model.clone();
+      const expected: Norm[] = new Array(ops.length);
+      let ok = true;
+      for (const i of order) {
+        expected[i] = await onModel(m, ops[i]!);
+        if (JSON.stringify(expected[i]) !== actualJ[i]) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok) {
+        if (VERBOSE) console.log(`seed ${this.seed} #${this.opIndex} burst in order ${order.join(',')}: ${JSON.stringify(actual)}`);
+        this.model = m;
+        return;
+      }
+      if (!firstTry) {
+        const m0 = this.model.clone();
+        firstTry = [];
+        for (const o of ops) firstTry.push(await onModel(m0, o));
+      }
+    }
+    this.fail(`burst of ${ops.length} concurrent writes: no order of them gives these results`, firstTry ?? [], actual, '  (expected: the model applying them in call order)');
   }
 
   private async checkStatus(what: string): Promise<void> {

@@ -92,10 +92,15 @@ export const LEASE_TTL = 3600;
 
 // ---- operations ----
 
-export type Op =
+export type WriteOp =
   | { kind: 'put'; key: Bytes; value: Bytes; lease?: LeaseId; prevKv?: boolean }
   | { kind: 'delete'; key: Bytes; rangeEnd?: Bytes; prevKv?: boolean }
-  | { kind: 'txn'; request: TxnRequest }
+  | { kind: 'txn'; request: TxnRequest };
+
+export type Op =
+  | WriteOp
+  /** Writes issued concurrently, none awaited before the next is issued. */
+  | { kind: 'burst'; ops: WriteOp[] }
   | { kind: 'range'; key: Bytes; options: RangeOptions }
   | { kind: 'compact'; revision: number }
   | { kind: 'reopen' }
@@ -123,6 +128,7 @@ const DEFAULT_WEIGHTS: Record<OpKind, number> = {
   put: 26,
   delete: 6,
   txn: 16,
+  burst: 4,
   range: 22,
   compact: 3,
   reopen: 1.5,
@@ -140,6 +146,7 @@ export class OpGenerator {
   readonly rng: Rng;
   private readonly weights: Record<OpKind, number>;
   private readonly maxWatches: number;
+  private readonly leasesOn: boolean;
   private nextWatchId = 1;
   /** Watch ids the caller has not canceled. */
   readonly openWatches = new Set<number>();
@@ -155,8 +162,6 @@ export class OpGenerator {
     this.maxWatches = options.maxWatches ?? 6;
   }
 
-  private readonly leasesOn: boolean;
-
   /** The next operation, chosen with the model's current state in view. */
   next(model: ReferenceModel): Op {
     const r = this.rng;
@@ -165,24 +170,16 @@ export class OpGenerator {
     if (this.openWatches.size === 0) weights.cancelWatch = 0;
     const kind = r.weighted(weights);
     switch (kind) {
-      case 'put': {
-        const op: Op = { kind: 'put', key: this.keyArg(this.key()), value: this.value() };
-        if (r.chance(0.4)) op.prevKv = true;
-        const lease = this.leaseForPut(model);
-        if (lease !== undefined) op.lease = lease;
-        if (r.chance(0.01)) op.key = '';
-        return op;
-      }
-      case 'delete': {
-        const op: Op = { kind: 'delete', ...this.keyRange(model, true) };
-        if (r.chance(0.5)) op.prevKv = true;
-        if (r.chance(0.01)) op.key = '';
-        return op;
-      }
+      case 'put':
+      case 'delete':
       case 'txn':
-        return { kind: 'txn', request: this.txn(model) };
+        return this.writeOp(kind, model);
+      case 'burst': {
+        const n = r.int(2, 5);
+        return { kind: 'burst', ops: Array.from({ length: n }, () => this.writeOp(r.weighted({ put: 5, delete: 2, txn: 4 }), model)) };
+      }
       case 'range': {
-        const { key, rangeEnd } = this.keyRange(model, false);
+        const { key, rangeEnd } = this.keyRange(false);
         const options: RangeOptions = {};
         if (rangeEnd !== undefined) options.rangeEnd = rangeEnd;
         if (r.chance(0.35)) options.revision = this.pastRevision(model);
@@ -206,7 +203,7 @@ export class OpGenerator {
       case 'reopen':
         return { kind: 'reopen' };
       case 'watch': {
-        const { key, rangeEnd } = this.keyRange(model, false, true);
+        const { key, rangeEnd } = this.keyRange(false, true);
         const op: Op = { kind: 'watch', id: this.nextWatchId++, key };
         if (rangeEnd !== undefined) op.rangeEnd = rangeEnd;
         const x = r.next();
@@ -234,6 +231,28 @@ export class OpGenerator {
         return { kind: 'leases' };
       case 'status':
         return { kind: 'status' };
+    }
+  }
+
+  private writeOp(kind: WriteOp['kind'], model: ReferenceModel): WriteOp {
+    const r = this.rng;
+    switch (kind) {
+      case 'put': {
+        const op: WriteOp = { kind: 'put', key: this.keyArg(this.key()), value: this.value() };
+        if (r.chance(0.4)) op.prevKv = true;
+        const lease = this.leaseForPut(model);
+        if (lease !== undefined) op.lease = lease;
+        if (r.chance(0.01)) op.key = '';
+        return op;
+      }
+      case 'delete': {
+        const op: WriteOp = { kind: 'delete', ...this.keyRange(true) };
+        if (r.chance(0.5)) op.prevKv = true;
+        if (r.chance(0.01)) op.key = '';
+        return op;
+      }
+      case 'txn':
+        return { kind: 'txn', request: this.txn(model) };
     }
   }
 
@@ -279,8 +298,7 @@ export class OpGenerator {
    * of the time so the store does not stay empty. `nonEmpty` never gives end <= key (etcd
    * refuses such a watch: "empty watcher range"; the Store interface leaves it open).
    */
-  keyRange(model: ReferenceModel, forWrite: boolean, nonEmpty = false): { key: Bytes; rangeEnd?: Bytes } {
-    void model;
+  keyRange(forWrite: boolean, nonEmpty = false): { key: Bytes; rangeEnd?: Bytes } {
     const r = this.rng;
     const x = r.next();
     if (x < 0.5) return { key: this.keyArg(this.key()) };
@@ -338,16 +356,17 @@ export class OpGenerator {
         if (lease !== undefined) op.lease = lease;
         ops.push(op);
       } else if (kind === 'delete') {
-        // Single keys and prefixes only: etcd's overlap check ignores from-key deletes.
+        // Prefixes include all-0xff ones, whose end is "\0": from-key deletes, which etcd's
+        // overlap check lets stand beside puts in the same branch.
         const op: TxnOp =
           r.chance(0.6) ? { type: 'delete', key: this.key() } : (() => {
-            const p = r.pick(PREFIXES.filter((p) => !prefixEnd(p).equals(FROM_KEY)));
+            const p = r.pick(PREFIXES);
             return { type: 'delete' as const, key: p, rangeEnd: prefixEnd(p) };
           })();
         if (r.chance(0.5)) op.prevKv = true;
         ops.push(op);
       } else {
-        const { key, rangeEnd } = this.keyRange(model, false);
+        const { key, rangeEnd } = this.keyRange(false);
         const op: TxnOp = { type: 'range', key };
         if (rangeEnd !== undefined) op.rangeEnd = rangeEnd;
         if (r.chance(0.3)) op.limit = r.int(1, 3);

@@ -95,9 +95,14 @@ export class ReferenceModel {
   readonly history: Revision[] = [];
   private readonly leaseTable = new Map<LeaseId, ModelLease>();
 
-  /** `initialRevision` other than etcd's 1 only to look past a store that starts elsewhere. */
-  constructor(options: { initialRevision?: number } = {}) {
-    this.revision = options.initialRevision ?? 1;
+  /** An independent copy (the history's entries are never mutated, so they are shared). */
+  clone(): ReferenceModel {
+    const c = new ReferenceModel();
+    c.revision = this.revision;
+    c.compactRevision = this.compactRevision;
+    c.history.push(...this.history);
+    for (const [id, l] of this.leaseTable) c.leaseTable.set(id, { ...l });
+    return c;
   }
 
   // ---- state reconstruction: the one place that knows what the store held when ----
