@@ -1,9 +1,11 @@
 // Backend factories for the storage conformance suite: `etcd` (EtcdStore on etcd
-// processes started here) and `k8ts` (the LevelDB store in storage/mvcc/).
+// processes started here), `k8ts` (the LevelDB store in storage/mvcc/) and `k8ts-grpc`
+// (EtcdStore → k8ts's etcd-compatible gRPC server → the LevelDB store: the wire version).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openEtcdStore } from '../../storage/etcd/etcd-store.ts';
+import { startGrpcServer } from '../../storage/grpc/server.ts';
 import { openMvccStore } from '../../storage/mvcc/mvcc-store.ts';
 import type { Store } from '../../storage/store.ts';
 import { startEtcd, type EtcdProcess } from '../support/etcd-process.ts';
@@ -55,23 +57,25 @@ export function etcdBackend(): Backend {
   };
 }
 
+async function openMvcc(options: FreshOptions): Promise<{ store: Store; dir: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'k8ts-mvcc-conformance-'));
+  try {
+    const store = await openMvccStore({
+      dir,
+      ...(options.quotaBytes !== undefined ? { quotaBytes: options.quotaBytes } : {}),
+      maxRequestBytes: MAX_REQUEST_BYTES,
+      progressNotifyIntervalMs: PROGRESS_NOTIFY_MS,
+    });
+    return { store, dir };
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
 export function k8tsBackend(): Backend {
   let shared: { store: Store; dir: string } | undefined;
-  const open = async (options: FreshOptions) => {
-    const dir = await mkdtemp(join(tmpdir(), 'k8ts-mvcc-conformance-'));
-    try {
-      const store = await openMvccStore({
-        dir,
-        ...(options.quotaBytes !== undefined ? { quotaBytes: options.quotaBytes } : {}),
-        maxRequestBytes: MAX_REQUEST_BYTES,
-        progressNotifyIntervalMs: PROGRESS_NOTIFY_MS,
-      });
-      return { store, dir };
-    } catch (e) {
-      await rm(dir, { recursive: true, force: true });
-      throw e;
-    }
-  };
+  const open = openMvcc;
   return {
     name: 'k8ts',
     async shared() {
@@ -94,6 +98,50 @@ export function k8tsBackend(): Backend {
       shared = undefined;
       await s.store.close().catch(() => undefined);
       await rm(s.dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function k8tsGrpcBackend(): Backend {
+  let shared: { store: Store; dispose(): Promise<void> } | undefined;
+  const open = async (options: FreshOptions) => {
+    const mvcc = await openMvcc(options);
+    const server = await startGrpcServer({ store: mvcc.store }).catch(async (e: unknown) => {
+      await mvcc.store.close();
+      await rm(mvcc.dir, { recursive: true, force: true });
+      throw e;
+    });
+    const dispose = async () => {
+      await server.close();
+      await mvcc.store.close().catch(() => undefined);
+      await rm(mvcc.dir, { recursive: true, force: true });
+    };
+    try {
+      const store = await openEtcdStore({ endpoints: [server.endpoint], quotaBytes: options.quotaBytes ?? DEFAULT_QUOTA });
+      return {
+        store,
+        dispose: async () => {
+          await store.close().catch(() => undefined);
+          await dispose();
+        },
+      };
+    } catch (e) {
+      await dispose();
+      throw e;
+    }
+  };
+  return {
+    name: 'k8ts-grpc',
+    async shared() {
+      shared ??= await open({});
+      return shared.store;
+    },
+    fresh: open,
+    async dispose() {
+      if (!shared) return;
+      const s = shared;
+      shared = undefined;
+      await s.dispose();
     },
   };
 }

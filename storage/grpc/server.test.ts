@@ -126,6 +126,35 @@ for (const target of targets) {
       assert.equal(range.kvs[0].mod_revision, res.header.revision, 'one revision for the whole tree');
     });
 
+    it('nested txn stays atomic under concurrent writes to what it compares', async () => {
+      let flipping = true;
+      const flipper = (async () => {
+        for (let i = 0; flipping; i++) await c.kv('Put', { key: b('/race/k'), value: b(i % 2 ? 'a' : 'b') });
+      })();
+      try {
+        for (let i = 0; i < 25; i++) {
+          const res = await c.kv('Txn', {
+            success: [
+              {
+                request_txn: {
+                  compare: [{ key: b('/race/k'), target: 'VALUE', result: 'EQUAL', value: b('a') }],
+                  success: [{ request_put: { key: b('/race/seen'), value: b('a') } }],
+                  failure: [{ request_put: { key: b('/race/seen'), value: b('not a') } }],
+                },
+              },
+            ],
+          });
+          const rev = Number(res.header.revision);
+          const before = (await c.kv('Range', { key: b('/race/k'), revision: rev - 1 })).kvs[0];
+          const branch = res.responses[0].response_txn.succeeded;
+          assert.equal(branch, str(before?.value) === 'a', `at revision ${rev - 1} /race/k was ${str(before?.value)}`);
+        }
+      } finally {
+        flipping = false;
+        await flipper;
+      }
+    });
+
     it('put with ignore_value / ignore_lease keeps the current value / lease', async () => {
       const { ID } = await c.lease('LeaseGrant', { TTL: 60 });
       await c.kv('Put', { key: b('/ig/k'), value: b('v1'), lease: ID });
