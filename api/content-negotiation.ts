@@ -166,7 +166,7 @@ export function notAcceptable(opts: NegotiateOptions = {}): ApiError {
   return apiErrors.notAcceptable(`only the following media types are accepted: ${types.join(', ')}`);
 }
 
-export type RequestFormat = 'json' | 'yaml' | 'json-patch' | 'merge-patch' | 'strategic-merge-patch' | 'apply-patch';
+export type RequestFormat = 'json' | 'yaml' | 'protobuf' | 'json-patch' | 'merge-patch' | 'strategic-merge-patch' | 'apply-patch';
 
 /**
  * The format of a request body from its Content-Type, for `patch` or other writes;
@@ -195,5 +195,7 @@ export function requestFormat(contentType: string | undefined | null, verb: 'pat
   }
   if (full === '' || full === 'application/json') return 'json';
   if (full === 'application/yaml') return 'yaml';
+  // Built-in kinds also take Kubernetes protobuf (kubectl 1.32+ writes typed requests that way).
+  if (full === 'application/vnd.kubernetes.protobuf') return 'protobuf';
   throw apiErrors.unsupportedMediaType(contentType ?? '');
 }

@@ -66,8 +66,14 @@ export class ApiError extends Error {
   }
 
   toStatus(): Status {
-    const s: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, reason: this.reason, code: this.code };
-    if (this.details) s.details = this.details;
+    const s: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, reason: this.reason } as Status;
+    if (this.details) {
+      // StatusDetails.group is omitempty upstream: core resources carry no group at all.
+      const { group, ...rest } = this.details;
+      s.details = group ? { ...this.details } : rest;
+    }
+    // Upstream's field order: ... reason, details, code.
+    s.code = this.code;
     return s;
   }
 }

@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { Store } from '../storage/store.ts';
 import { openMvccStore } from '../storage/mvcc/mvcc-store.ts';
 import { startApiServer } from '../server/server.ts';
+import { startControllerManager, type ControllerManager } from '../controllers/manager.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { logger } from '../lib/logger.ts';
 
@@ -35,6 +36,15 @@ interface UpOptions {
   port: number;
   host: string;
   store?: string;
+  /** false with --no-controllers. */
+  controllers?: boolean;
+}
+
+/** Where in-process clients reach a server listening on `host` (a wildcard address means loopback). */
+function loopbackUrl(host: string, port: number): string {
+  if (host === '0.0.0.0' || host === '') return `https://127.0.0.1:${port}`;
+  if (host === '::') return `https://[::1]:${port}`;
+  return `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 export async function up(options: UpOptions): Promise<void> {
@@ -50,6 +60,15 @@ export async function up(options: UpOptions): Promise<void> {
   }
   const kubeconfig = join(dataDir, 'kubeconfig');
   writeKubeconfig(kubeconfig, server.url, server.pki);
+  // The controller manager is an API client like any other: HTTPS to the server, with the
+  // admin credential for now, leader-elected through the kube-system/kube-controller-manager Lease.
+  let controllers: ControllerManager | undefined;
+  if (options.controllers !== false) {
+    controllers = startControllerManager({
+      client: { server: loopbackUrl(server.host, server.port), ca: server.pki.caCert, cert: server.pki.adminCert, key: server.pki.adminKey },
+      rootCA: server.pki.caCert,
+    });
+  }
   process.stdout.write(
     [
       `k8ts is running at ${server.url} (store: ${options.store ?? join(dataDir, 'store')})`,
@@ -69,6 +88,8 @@ export async function up(options: UpOptions): Promise<void> {
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     try {
+      // Controllers first (they give the lease up while the server still answers), bounded.
+      if (controllers) await Promise.race([controllers.stop(), new Promise((r) => setTimeout(r, 5000).unref())]);
       await server.close();
       await store.close();
       process.stdout.write('k8ts stopped\n');
@@ -94,6 +115,7 @@ export function program(): Command {
     .option('--port <port>', 'HTTPS port of the API server', portNumber, 6443)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--store <url>', 'use an existing etcd (etcd://host:port) instead of the built-in store', storeUrl)
+    .option('--no-controllers', 'do not run the controller manager (namespace deletion, service accounts, garbage collection)')
     .action(async (opts: UpOptions) => {
       await up(opts);
     });

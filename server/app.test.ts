@@ -174,7 +174,7 @@ describe('API server (HTTP)', () => {
         status: 'Failure',
         message: 'configmaps "crud" not found',
         reason: 'NotFound',
-        details: { name: 'crud', group: '', kind: 'configmaps' },
+        details: { name: 'crud', kind: 'configmaps' },
         code: 404,
       });
     });
@@ -190,6 +190,21 @@ describe('API server (HTTP)', () => {
       const obj = parseYaml(res.text);
       assert.equal(obj.metadata.name, 'yml');
       assert.deepEqual(obj.data, { k: 'v' });
+    });
+
+    it('accepts Kubernetes protobuf bodies (as kubectl 1.32+ sends) and answers JSON', async () => {
+      // `kubectl create configmap pb --from-literal=k=v -n default` from kubectl 1.33.
+      const body = Buffer.from('azhzAAoPCgJ2MRIJQ29uZmlnTWFwEiMKGQoCcGISABoHZGVmYXVsdCIAKgAyADgAQgASBgoBaxIBdhoAIgA=', 'base64');
+      const res = await request(app)
+        .post('/api/v1/namespaces/default/configmaps')
+        .set('Content-Type', 'application/vnd.kubernetes.protobuf')
+        .set('Accept', 'application/vnd.kubernetes.protobuf,application/json')
+        .send(body);
+      assert.equal(res.status, 201, res.text);
+      assert.match(res.headers['content-type'], /^application\/json/);
+      assert.equal(res.body.metadata.name, 'pb');
+      assert.equal(res.body.metadata.namespace, 'default');
+      assert.deepEqual(res.body.data, { k: 'v' });
     });
 
     it('defaults apiVersion/kind from the endpoint and refuses mismatches', async () => {
@@ -218,9 +233,15 @@ describe('API server (HTTP)', () => {
         .send(JSON.stringify({ metadata: { name: 'big' }, data: { x: 'y'.repeat(3 * 1024 * 1024) } }));
       assert.equal(big.status, 413);
       assert.equal(big.body.reason, 'RequestEntityTooLarge');
+      const cbor = await request(app).post('/api/v1/namespaces/default/configmaps').set('Content-Type', 'application/cbor').send('xx');
+      assert.equal(cbor.status, 415);
+      assert.equal(cbor.body.reason, 'UnsupportedMediaType');
       const proto = await request(app).post('/api/v1/namespaces/default/configmaps').set('Content-Type', 'application/vnd.kubernetes.protobuf').send('xx');
-      assert.equal(proto.status, 415);
-      assert.equal(proto.body.reason, 'UnsupportedMediaType');
+      assert.equal(proto.status, 400);
+      assert.equal(
+        proto.body.message,
+        'the object provided is unrecognized (must be of type ConfigMap): provided data does not appear to be a protobuf message, expected prefix [107 56 115 0] (7878)',
+      );
     });
 
     it('answers 400 for values of the wrong JSON shape', async () => {

@@ -206,8 +206,8 @@ async function route(ctx: RestContext, options: AppOptions, req: Request, res: R
     version = parts[2]!;
     rest = parts.slice(3);
   } else {
-    res.status(404).type('text/plain; charset=utf-8').send('404 page not found\n');
-    return;
+    // Anything else: a NotFound Status (clients parse every error body as a Status).
+    return sendStatus(req, res, NOT_FOUND_STATUS);
   }
 
   if (registry.inGroupVersion(group, version).length === 0) return sendStatus(req, res, NOT_FOUND_STATUS);

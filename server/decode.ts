@@ -5,6 +5,7 @@
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode } from 'yaml';
 import { apiErrors } from '../api/errors.ts';
 import { modelInfo } from '../api/openapi/models.ts';
+import { decodeProtobufObject, messageTypeFor, ProtobufError, summarizeData } from '../api/protobuf/codec.ts';
 
 export class JsonSyntaxError extends Error {}
 
@@ -16,7 +17,7 @@ export interface Decoded {
   order: Map<string, number>;
   /** For YAML: one `yaml: unmarshal errors:` message listing duplicate keys with lines. */
   yamlError?: string;
-  format: 'json' | 'yaml';
+  format: 'json' | 'yaml' | 'protobuf';
 }
 
 function pathJoin(base: string, key: string): string {
@@ -175,8 +176,34 @@ export function parseYamlStrict(text: string): { value: unknown; yamlError?: str
     }
   };
   walk(doc.contents as YamlNode);
-  const value = doc.toJS({ maxAliasCount: 1000 });
+  const value = plainJson(doc.toJS({ maxAliasCount: 1000 }));
   return { value: value === undefined ? null : value, yamlError: lines.length ? `yaml: unmarshal errors:\n${lines.join('\n')}` : undefined };
+}
+
+/**
+ * YAML values as the JSON they convert to upstream (sigs.k8s.io/yaml): tagged values become
+ * plain data (!!binary -> its bytes as a string, !!set -> a map of nulls, Maps -> objects,
+ * dates -> RFC 3339 strings, big integers -> numbers); NaN and infinities have no JSON form.
+ */
+function plainJson(v: unknown): unknown {
+  if (v === null || v === undefined || typeof v === 'string' || typeof v === 'boolean') return v;
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new JsonSyntaxError(`json: unsupported value: ${v}`);
+    return v;
+  }
+  if (typeof v === 'bigint') return Number(v);
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString().replace(/\.000Z$/, 'Z');
+  if (Array.isArray(v)) return v.map(plainJson);
+  if (v instanceof Set) return Object.fromEntries([...v].map((k) => [String(k), null]));
+  const entries: [unknown, unknown][] = v instanceof Map ? [...v.entries()] : typeof v === 'object' ? Object.entries(v as object) : [];
+  if (typeof v !== 'object') return String(v);
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of entries) {
+    const key = typeof k === 'string' ? k : JSON.stringify(plainJson(k)) ?? String(k);
+    Object.defineProperty(out, key, { value: plainJson(x), enumerable: true, writable: true, configurable: true });
+  }
+  return out;
 }
 
 /** Decodes a body by its media type; 400 BadRequest for malformed input. */
@@ -195,6 +222,23 @@ export function decodeBody(body: Buffer, mediaType: string): Decoded {
       throw apiErrors.badRequest(`${isYaml ? 'error converting YAML to JSON' : 'json parse error'}: ${err.message}`);
     }
     throw apiErrors.badRequest(`unable to decode the request body: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * A `application/vnd.kubernetes.protobuf` body of a built-in kind into its JSON form; 415 for kinds
+ * without a protobuf message (as upstream for custom resources), 400 for malformed bodies.
+ */
+export function decodeProtobufBody(body: Buffer, expect: { apiVersion: string; kind: string }): Decoded {
+  if (!messageTypeFor(expect.apiVersion, expect.kind)) throw apiErrors.unsupportedMediaType('application/vnd.kubernetes.protobuf');
+  try {
+    const { object } = decodeProtobufObject(body, expect);
+    return { value: object, duplicates: [], order: new Map(), format: 'protobuf' };
+  } catch (err) {
+    if (!(err instanceof ProtobufError)) throw err;
+    const version = expect.apiVersion.split('/').pop();
+    if (body.length > 4 && err.message.startsWith('no kind')) throw apiErrors.badRequest(`${expect.kind} in version "${version}" cannot be handled as a ${expect.kind}: ${err.message}`);
+    throw apiErrors.badRequest(`the object provided is unrecognized (must be of type ${expect.kind}): ${err.message} (${summarizeData(body)})`);
   }
 }
 
@@ -310,9 +354,42 @@ function jsonKind(v: unknown): string {
  * `json: cannot unmarshal string into Go struct field ConfigMap.data of type map[string]string`.
  * Scalars are not checked against each other (quantities and int-or-strings take both).
  */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/**
+ * Go's json decoder on a scalar of the wrong JSON type: `json: cannot unmarshal <kind>` (the
+ * caller adds where), or a metav1.Time parse error. Numbers are accepted where a string may be
+ * a quantity (anything but `strict`), as resource.Quantity decodes them.
+ */
+function scalarTypeError(v: unknown, type: string, format: string, strict: boolean): string | undefined {
+  const kind = typeof v === 'boolean' ? 'bool' : jsonKind(v);
+  switch (type) {
+    case 'boolean':
+      return typeof v === 'boolean' ? undefined : `json: cannot unmarshal ${kind}`;
+    case 'number':
+      if (typeof v !== 'number') return `json: cannot unmarshal ${kind}`;
+      if ((format === 'int32' || format === 'int64') && !Number.isInteger(v)) return `json: cannot unmarshal number ${v}`;
+      if (format === 'int32' && (v > 2147483647 || v < -2147483648)) return `json: cannot unmarshal number ${v}`;
+      if (format === 'int64' && Math.abs(v) > 2 ** 63) return `json: cannot unmarshal number ${v}`;
+      return undefined;
+    case 'Date':
+      if (typeof v !== 'string') return `json: cannot unmarshal ${kind}`;
+      if (!RFC3339.test(v) || Number.isNaN(Date.parse(v))) return `parsing time ${JSON.stringify(v)} as "2006-01-02T15:04:05Z07:00": cannot parse ${JSON.stringify(v)} as "2006-01-02T15:04:05Z07:00"`;
+      return undefined;
+    case 'IntOrString':
+      return typeof v === 'string' || (typeof v === 'number' && Number.isInteger(v)) ? undefined : `json: cannot unmarshal ${kind}`;
+    case 'string':
+      if (typeof v === 'string') return undefined;
+      if (typeof v === 'number' && !strict && format !== 'byte') return undefined;
+      return `json: cannot unmarshal ${kind}`;
+    default:
+      return undefined;
+  }
+}
+
 export function structuralTypeError(value: unknown, model: string, kind: string): string | undefined {
   let found: string | undefined;
-  const visit = (v: unknown, type: string, format: string, path: string): void => {
+  const visit = (v: unknown, type: string, format: string, path: string, strict = false): void => {
     if (found || v === null || v === undefined) return;
     const arr = /^Array<(.+)>$/.exec(type);
     const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
@@ -323,13 +400,21 @@ export function structuralTypeError(value: unknown, model: string, kind: string)
       found = `json: cannot unmarshal ${jsonKind(v)} into Go struct field ${kind}.${path} of type ${goType(type, format)}`;
       return;
     }
-    if (arr) (v as unknown[]).forEach((item) => visit(item, arr[1]!, '', path));
-    else if (map) for (const [k, x] of Object.entries(v as object)) visit(x, map[1]!, '', `${path}.${k}`);
+    if (!arr && !wantsObject) {
+      const scalar = scalarTypeError(v, type, format, strict);
+      if (scalar) found = `${scalar} into Go struct field ${kind}.${path} of type ${goType(type, format)}`;
+      if (found && scalar?.startsWith('parsing time')) found = scalar;
+      return;
+    }
+    // ObjectMeta's strings are plain strings (elsewhere a string field may be a quantity, which takes numbers).
+    const strictBelow = strict || type === 'V1ObjectMeta';
+    if (arr) (v as unknown[]).forEach((item) => visit(item, arr[1]!, '', path, strictBelow));
+    else if (map) for (const [k, x] of Object.entries(v as object)) visit(x, map[1]!, '', `${path}.${k}`, strictBelow);
     else if (isModel) {
       const info = modelInfo(type)!;
       for (const f of info.fields) {
         const x = (v as Record<string, unknown>)[f.name];
-        if (x !== undefined) visit(x, f.type, f.format, path ? `${path}.${f.name}` : f.name);
+        if (x !== undefined) visit(x, f.type, f.format, path ? `${path}.${f.name}` : f.name, strictBelow);
       }
     }
   };

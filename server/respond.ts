@@ -73,7 +73,8 @@ export function sendError(req: Request, res: Response, err: unknown): void {
     sendStatus(req, res, err.toStatus());
     return;
   }
-  if (req.destroyed || res.writableEnded || (err as { code?: string })?.code === 'ECONNRESET' || (err as Error)?.message === 'aborted') {
+  // (req.destroyed alone says nothing: a request whose body was read to the end is destroyed too.)
+  if (req.socket?.destroyed || res.writableEnded || (err as { code?: string })?.code === 'ECONNRESET' || (err as Error)?.message === 'aborted') {
     // The client went away (e.g. mid-body); nobody is listening for an answer.
     log.debug({ err, method: req.method, url: req.originalUrl }, 'request aborted');
     if (!res.writableEnded) res.destroy();

@@ -10,12 +10,14 @@ import { getScale, updateScale } from '../api/storage/scale.ts';
 import { fieldErrors } from '../api/validation/field-errors.ts';
 import { isEverything, matchesLabels, parseLabelSelectorOrBadRequest } from '../api/selectors/labels.ts';
 import { matchesFields, parseFieldSelectorOrBadRequest, supportedFieldPaths } from '../api/selectors/fields.ts';
-import { decodeBody, strictJsonProblems, structuralTypeError, unknownFields } from './decode.ts';
+import { decodeBody, decodeProtobufBody, strictJsonProblems, structuralTypeError, unknownFields } from './decode.ts';
 import { hasModel } from '../api/openapi/models.ts';
 import { parseIncludeObject, partialObjectMetadata, partialObjectMetadataList, toTable, type IncludeObject, type ListMeta } from '../api/table.ts';
 import { addWarnings, chooseOutput, methodNotAllowed, sendObject, type Output } from './respond.ts';
 import { requestFormat, type RequestFormat } from '../api/content-negotiation.ts';
 import { logger } from '../lib/logger.ts';
+import { applyConfiguration } from '../api/apply/managed-fields.ts';
+import { managerOrUserAgent, validateFieldManager } from '../api/apply/manager-name.ts';
 
 const log = logger.child({ component: 'rest' });
 
@@ -74,6 +76,8 @@ function intParam(q: Query, name: string): number | undefined {
   const v = param(q, name);
   if (v === undefined || v === '') return undefined;
   if (!/^-?\d+$/.test(v)) throw apiErrors.badRequest(`strconv.ParseInt: parsing ${JSON.stringify(v)}: invalid syntax`);
+  // int64 as upstream parses it; beyond what a double holds exactly is out of range here.
+  if (!Number.isSafeInteger(Number(v))) throw apiErrors.badRequest(`strconv.ParseInt: parsing ${JSON.stringify(v)}: value out of range`);
   return Number(v);
 }
 
@@ -83,17 +87,45 @@ function optionsKind(method: string): string {
   return method === 'POST' ? 'CreateOptions' : method === 'PATCH' ? 'PatchOptions' : method === 'DELETE' ? 'DeleteOptions' : 'UpdateOptions';
 }
 
-function writeOptions(q: Query, method: string): { dryRun: boolean; fieldValidation: FieldValidation } {
+const APPLY_PATCH = 'application/apply-patch+yaml';
+
+interface WriteParams {
+  dryRun: boolean;
+  fieldValidation: FieldValidation;
+  /** The fieldManager parameter ('' when unset). */
+  fieldManager: string;
+  /** PATCH only: the force parameter. */
+  force: boolean;
+}
+
+/**
+ * Create/Update/PatchOptions from the query, validated as upstream (ValidatePatchOptions:
+ * `force` only for apply, `fieldManager` required for apply, at most 128 printable characters).
+ */
+function writeOptions(q: Query, method: string, patchType?: string): WriteParams {
   const errs: FieldError[] = [];
+  const fieldManager = param(q, 'fieldManager') ?? '';
+  const force = method === 'PATCH' ? boolParam(q, 'force') : undefined;
+  if (method === 'PATCH') {
+    if (patchType !== APPLY_PATCH) {
+      if (q.force !== undefined) errs.push(fieldErrors.forbidden('force', 'may not be specified for non-apply patch'));
+    } else if (!fieldManager) errs.push(fieldErrors.required('fieldManager', 'is required for apply patch'));
+  }
+  errs.push(...validateFieldManager(fieldManager));
   const dry = q.dryRun;
   const dryValues = dry === undefined ? [] : (Array.isArray(dry) ? dry : [dry]).map(String);
-  for (const v of dryValues) if (v !== 'All') errs.push(fieldErrors.notSupported('dryRun', dryValues, ['All']));
+  if (dryValues.some((v) => v !== 'All')) errs.push(fieldErrors.notSupported('dryRun', dryValues, ['All']));
   const fv = param(q, 'fieldValidation') ?? '';
   if (fv && !['Strict', 'Warn', 'Ignore'].includes(fv)) {
     errs.push(fieldErrors.notSupported('fieldValidation', fv, ['Ignore', 'Strict', 'Warn']));
   }
-  if (errs.length) throw apiErrors.invalid(optionsKind(method), 'meta.k8s.io', '', errs.slice(0, 1).concat(errs.slice(1).filter((e) => e.field !== 'dryRun')));
-  return { dryRun: dryValues.includes('All'), fieldValidation: (fv || 'Warn') as FieldValidation };
+  if (errs.length) throw apiErrors.invalid(optionsKind(method), 'meta.k8s.io', '', errs);
+  return { dryRun: dryValues.includes('All'), fieldValidation: (fv || 'Warn') as FieldValidation, fieldManager, force: force ?? false };
+}
+
+/** The manager an Update is recorded for: the fieldManager parameter or the User-Agent's program. */
+function updateManager(req: Request, opts: WriteParams): string {
+  return managerOrUserAgent(opts.fieldManager, req.headers['user-agent']);
 }
 
 // --- bodies ---------------------------------------------------------------------------
@@ -142,10 +174,11 @@ async function decodeObject(
   fieldValidation: FieldValidation,
   expect: { apiVersion: string; kind: string; model?: string } = { apiVersion: apiVersionOf(d), kind: d.kind, model: d.model },
 ): Promise<KubeObject> {
-  const mediaType = requestFormat(req.headers['content-type'], 'write') === 'yaml' ? 'application/yaml' : 'application/json';
+  const bodyFormat = requestFormat(req.headers['content-type'], 'write');
+  const mediaType = bodyFormat === 'yaml' ? 'application/yaml' : 'application/json';
   const body = await readBody(req);
   if (body.length === 0) throw apiErrors.badRequest('the body of the request was empty');
-  const decoded = decodeBody(body, mediaType);
+  const decoded = bodyFormat === 'protobuf' ? decodeProtobufBody(body, expect) : decodeBody(body, mediaType);
   const value = decoded.value;
   const version = expect.apiVersion.includes('/') ? expect.apiVersion.split('/')[1]! : expect.apiVersion;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -169,7 +202,8 @@ async function decodeObject(
   const typeError = model ? structuralTypeError(obj, model, expect.kind) : undefined;
   if (typeError) throw apiErrors.badRequest(`${expect.kind} in version "${version}" cannot be handled as a ${expect.kind}: ${typeError}`);
   const unknown = model ? unknownFields(obj, model, decoded.format !== 'json', true) : [];
-  if (fieldValidation !== 'Ignore') {
+  // Protobuf has no unknown fields to report: numbers the schema does not know are skipped.
+  if (fieldValidation !== 'Ignore' && decoded.format !== 'protobuf') {
     const problems: string[] = [];
     if (decoded.yamlError) problems.push(decoded.yamlError);
     if (decoded.format === 'json') problems.push(...strictJsonProblems(decoded, unknown));
@@ -341,7 +375,12 @@ async function serveCreate(ctx: RestContext, req: Request, res: Response, r: Res
   const output = outputFor(req);
   const opts = writeOptions(q, 'POST');
   const obj = await decodeObject(req, res, r.d, opts.fieldValidation);
-  const created = await ctx.storage.create(r.d, r.namespace, obj, { dryRun: opts.dryRun, user: r.user });
+  if (r.d.review) {
+    // Review APIs answer about the request and store nothing.
+    const user = req.k8tsUser ?? { name: r.user, groups: [] };
+    return send(req, res, 201, r.d, r.d.review(obj, user, new Date()), output);
+  }
+  const created = await ctx.storage.create(r.d, r.namespace, obj, { dryRun: opts.dryRun, user: r.user, fieldManager: updateManager(req, opts) });
   send(req, res, 201, r.d, created, output);
 }
 
@@ -350,7 +389,7 @@ async function serveUpdate(ctx: RestContext, req: Request, res: Response, r: Res
   const output = outputFor(req);
   const opts = writeOptions(q, 'PUT');
   const obj = await decodeObject(req, res, r.d, opts.fieldValidation);
-  const { object, created } = await ctx.storage.update(r.d, r.namespace, r.name!, obj, { dryRun: opts.dryRun, user: r.user });
+  const { object, created } = await ctx.storage.update(r.d, r.namespace, r.name!, obj, { dryRun: opts.dryRun, user: r.user, fieldManager: updateManager(req, opts) });
   send(req, res, created ? 201 : 200, r.d, object, output);
 }
 
@@ -361,8 +400,12 @@ const PATCH_CONTENT_TYPES: Partial<Record<RequestFormat, string>> = {
   'apply-patch': 'application/apply-patch+yaml',
 };
 
-async function decodePatch(req: Request): Promise<{ contentType: string; patch: unknown; problems: string[] }> {
-  const contentType = PATCH_CONTENT_TYPES[requestFormat(req.headers['content-type'], 'patch')]!;
+function patchContentType(req: Request): string {
+  return PATCH_CONTENT_TYPES[requestFormat(req.headers['content-type'], 'patch')]!;
+}
+
+async function decodePatch(req: Request): Promise<{ contentType: string; patch: unknown; problems: string[]; yamlError?: string }> {
+  const contentType = patchContentType(req);
   const body = await readBody(req);
   const decoded = decodeBody(body, contentType === 'application/apply-patch+yaml' ? 'application/yaml' : 'application/json');
   if (contentType === 'application/json-patch+json') {
@@ -375,17 +418,15 @@ async function decodePatch(req: Request): Promise<{ contentType: string; patch: 
     if (decoded.yamlError) problems.push(decoded.yamlError);
     problems.push(...decoded.duplicates.map((x) => `duplicate field "${x.path}"`));
   }
-  return { contentType, patch: decoded.value, problems };
+  return { contentType, patch: decoded.value, problems, yamlError: decoded.yamlError };
 }
 
 /** PATCH of the object or its status: the patch applied to the current object, retried on conflicts. */
 async function patchObject(ctx: RestContext, req: Request, res: Response, r: ResourceRequest, subresource?: string): Promise<{ object: KubeObject; created: boolean }> {
   const q = req.query as Query;
-  const opts = writeOptions(q, 'PATCH');
-  const { contentType, patch, problems } = await decodePatch(req);
-  if (contentType === 'application/apply-patch+yaml') {
-    throw apiErrors.unsupportedMediaType(contentType);
-  }
+  const opts = writeOptions(q, 'PATCH', patchContentType(req));
+  const { contentType, patch, problems, yamlError } = await decodePatch(req);
+  if (contentType === APPLY_PATCH) return applyPatchObject(ctx, res, r, patch as KubeObject, yamlError, opts, subresource);
   const apply = ctx.extensions.applyPatch;
   if (!apply) throw apiErrors.unsupportedMediaType(contentType);
   let warned = false;
@@ -418,14 +459,57 @@ async function patchObject(ctx: RestContext, req: Request, res: Response, r: Res
       if (patchedRv === current.metadata?.resourceVersion) patched.metadata = { ...patched.metadata, resourceVersion: undefined };
       return patched;
     },
-    { dryRun: opts.dryRun, user: r.user, subresource },
+    { dryRun: opts.dryRun, user: r.user, subresource, fieldManager: updateManager(req, opts) },
+  );
+}
+
+/**
+ * Server-side apply (application/apply-patch+yaml): the configuration merged into the current
+ * object by its field manager, creating the object when it does not exist.
+ */
+async function applyPatchObject(
+  ctx: RestContext,
+  res: Response,
+  r: ResourceRequest,
+  config: KubeObject,
+  yamlError: string | undefined,
+  opts: WriteParams,
+  subresource?: string,
+): Promise<{ object: KubeObject; created: boolean }> {
+  const scope = { group: r.d.group, version: r.d.version, kind: r.d.kind, model: hasModel(r.d.model) ? r.d.model : undefined, hasStatus: !!r.d.subresources.status };
+  let checkedStrict = false;
+  return ctx.storage.updateWith(
+    r.d,
+    r.namespace,
+    r.name!,
+    (current) => {
+      const { object } = applyConfiguration(scope, current, config, { manager: opts.fieldManager, force: opts.force, subresource, now: new Date() });
+      // Strict decoding of the YAML (duplicate keys) is checked after a successful apply, as upstream.
+      if (!checkedStrict && yamlError && opts.fieldValidation !== 'Ignore') {
+        checkedStrict = true;
+        const err = `error converting YAML to JSON: ${yamlError}`;
+        if (opts.fieldValidation === 'Strict') throw apiErrors.badRequest(`error strict decoding YAML: ${err}`);
+        addWarnings(res, err.split('\n'));
+      }
+      if (!current && object.metadata?.uid) {
+        throw apiErrors.conflict(r.d.plural, r.d.group, r.name!, `uid mismatch: the provided object specified uid ${object.metadata.uid}, and no existing object was found`);
+      }
+      if (object.metadata?.name !== undefined && object.metadata.name !== r.name) {
+        throw apiErrors.badRequest(`the name of the object (${object.metadata.name}) does not match the name on the URL (${r.name})`);
+      }
+      if (current && object.metadata?.resourceVersion === current.metadata?.resourceVersion && config.metadata?.resourceVersion === undefined) {
+        object.metadata = { ...object.metadata, resourceVersion: undefined };
+      }
+      return object;
+    },
+    { dryRun: opts.dryRun, user: r.user, subresource, forceAllowCreate: true },
   );
 }
 
 async function servePatch(ctx: RestContext, req: Request, res: Response, r: ResourceRequest): Promise<void> {
   const output = outputFor(req);
-  const { object } = await patchObject(ctx, req, res, r);
-  send(req, res, 200, r.d, object, output);
+  const { object, created } = await patchObject(ctx, req, res, r);
+  send(req, res, created ? 201 : 200, r.d, object, output);
 }
 
 function deleteOptionsFrom(q: Query, body: unknown): DeleteOptions & { dryRun: boolean } {
@@ -433,7 +517,10 @@ function deleteOptionsFrom(q: Query, body: unknown): DeleteOptions & { dryRun: b
   if (body && typeof body === 'object' && !Array.isArray(body)) {
     const b = body as Record<string, unknown>;
     if (b.kind !== undefined && b.kind !== 'DeleteOptions') throw apiErrors.badRequest(`${String(b.kind)} in version "${String(b.apiVersion ?? 'v1').split('/').pop()}" cannot be handled as a DeleteOptions`);
-    if (typeof b.gracePeriodSeconds === 'number') opts.gracePeriodSeconds = b.gracePeriodSeconds;
+    if (typeof b.gracePeriodSeconds === 'number') {
+      if (!Number.isSafeInteger(b.gracePeriodSeconds)) throw apiErrors.badRequest(`json: cannot unmarshal number ${b.gracePeriodSeconds} into Go struct field DeleteOptions.gracePeriodSeconds of type int64`);
+      opts.gracePeriodSeconds = b.gracePeriodSeconds;
+    }
     if (b.preconditions && typeof b.preconditions === 'object') opts.preconditions = b.preconditions as DeleteOptions['preconditions'];
     if (typeof b.propagationPolicy === 'string') opts.propagationPolicy = b.propagationPolicy as DeleteOptions['propagationPolicy'];
     if (typeof b.orphanDependents === 'boolean') opts.orphanDependents = b.orphanDependents;
@@ -466,6 +553,7 @@ async function readDeleteBody(req: Request): Promise<unknown> {
   const body = await readBody(req);
   if (body.length === 0) return undefined;
   const mt = mediaTypeOf(req);
+  if (mt === 'application/vnd.kubernetes.protobuf') return decodeProtobufBody(body, { apiVersion: 'meta.k8s.io/v1', kind: 'DeleteOptions' }).value;
   return decodeBody(body, mt === 'application/yaml' ? mt : 'application/json').value;
 }
 
@@ -504,7 +592,7 @@ async function serveStatus(ctx: RestContext, req: Request, res: Response, r: Res
     case 'PUT': {
       const opts = writeOptions(req.query as Query, 'PUT');
       const obj = await decodeObject(req, res, r.d, opts.fieldValidation);
-      const { object } = await ctx.storage.update(r.d, r.namespace, r.name!, obj, { dryRun: opts.dryRun, user: r.user, subresource: 'status' });
+      const { object } = await ctx.storage.update(r.d, r.namespace, r.name!, obj, { dryRun: opts.dryRun, user: r.user, subresource: 'status', fieldManager: updateManager(req, opts) });
       return send(req, res, 200, r.d, object, output);
     }
     case 'PATCH': {
@@ -532,7 +620,7 @@ async function serveFinalize(ctx: RestContext, req: Request, res: Response, r: R
       if (obj.metadata?.resourceVersion) next.metadata = { ...next.metadata, resourceVersion: obj.metadata.resourceVersion };
       return next;
     },
-    { dryRun: opts.dryRun, user: r.user, subresource: 'finalize' },
+    { dryRun: opts.dryRun, user: r.user, subresource: 'finalize', fieldManager: updateManager(req, opts) },
   );
   send(req, res, 200, r.d, object, output);
 }
@@ -548,10 +636,10 @@ async function serveScale(ctx: RestContext, req: Request, res: Response, r: Reso
     case 'PUT': {
       const opts = writeOptions(req.query as Query, 'PUT');
       const scale = await decodeObject(req, res, r.d, opts.fieldValidation, scaleModel);
-      return sendObject(req, res, 200, await updateScale(ctx.storage, r.d, r.namespace, r.name!, scale, { dryRun: opts.dryRun, user: r.user }), fmt);
+      return sendObject(req, res, 200, await updateScale(ctx.storage, r.d, r.namespace, r.name!, scale, { dryRun: opts.dryRun, user: r.user, fieldManager: updateManager(req, opts) }), fmt);
     }
     case 'PATCH': {
-      const opts = writeOptions(req.query as Query, 'PATCH');
+      const opts = writeOptions(req.query as Query, 'PATCH', patchContentType(req));
       const { contentType, patch, problems } = await decodePatch(req);
       reportStrict(res, problems, opts.fieldValidation, '');
       const apply = ctx.extensions.applyPatch;
@@ -559,7 +647,7 @@ async function serveScale(ctx: RestContext, req: Request, res: Response, r: Reso
       const current = await getScale(ctx.storage, r.d, r.namespace, r.name!);
       const patched = apply(contentType, current, patch, { ...r.d, kind: 'Scale', group: 'autoscaling', version: 'v1', model: 'V1Scale' });
       if (patched.metadata?.resourceVersion === current.metadata?.resourceVersion) patched.metadata = { ...patched.metadata, resourceVersion: undefined };
-      return sendObject(req, res, 200, await updateScale(ctx.storage, r.d, r.namespace, r.name!, patched, { dryRun: opts.dryRun, user: r.user }), fmt);
+      return sendObject(req, res, 200, await updateScale(ctx.storage, r.d, r.namespace, r.name!, patched, { dryRun: opts.dryRun, user: r.user, fieldManager: updateManager(req, opts) }), fmt);
     }
     default:
       throw methodNotAllowed();

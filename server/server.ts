@@ -8,6 +8,7 @@ import { ApiError } from '../api/errors.ts';
 import type { Registry } from '../api/registry/registry.ts';
 import { builtinRegistry } from '../api/resources/index.ts';
 import { RegistryStore } from '../api/storage/registry-store.ts';
+import type { WatchCacheOptions } from '../api/storage/watch-cache.ts';
 import { logger } from '../lib/logger.ts';
 import { createApp, type AppOptions } from './app.ts';
 import { authenticator } from './auth.ts';
@@ -27,6 +28,8 @@ export interface ApiServerOptions {
   registry?: Registry;
   /** Overrides of the app's pluggable parts (tables, patches, OpenAPI, subresources). */
   app?: Partial<Pick<AppOptions, 'extensions' | 'subresources' | 'openapi' | 'minRequestTimeoutSeconds'>>;
+  /** Watch cache sizing (tests shrink the event window to provoke 410 Gone). */
+  watchCache?: WatchCacheOptions;
 }
 
 export interface ApiServer {
@@ -57,7 +60,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const host = options.host ?? '127.0.0.1';
   const pki = ensurePki(join(options.dataDir, 'pki'));
   const registry = options.registry ?? builtinRegistry();
-  const storage = new RegistryStore({ store: options.store, registry });
+  const storage = new RegistryStore({ store: options.store, registry, watchCache: options.watchCache });
   await storage.start();
   await ensureDefaultNamespaces(storage, registry);
 
@@ -100,9 +103,18 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     s.on('close', () => sockets.delete(s));
   });
   server.on('tlsClientError', (err) => log.debug({ err }, 'TLS handshake failed'));
-  server.on('clientError', (err, socket) => {
+  server.on('clientError', (err: Error & { code?: string }, socket) => {
     log.debug({ err }, 'client error');
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\n\r\n');
+    if (!socket.writable) return;
+    // Even a request that cannot be parsed gets a Status, as every other error does.
+    const [code, reason, message] =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'the request headers are too large']
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'Request Timeout', 'the request took too long to arrive']
+          : [400, 'Bad Request', `the request could not be parsed: ${err.message}`];
+    const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: code === 408 ? 'Timeout' : 'BadRequest', code }) + '\n';
+    socket.end(`HTTP/1.1 ${code} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });
 
   await new Promise<void>((resolve, reject) => {

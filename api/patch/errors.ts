@@ -2,14 +2,21 @@
 import { ApiError } from '../errors.ts';
 
 /**
- * upstream errors.NewGenericServerResponse(422, ...): reason Invalid, a fixed message and
- * the real one as an UnexpectedServerResponse cause. This is what apply errors of JSON
- * patch (and some strategic merge patch errors) look like.
+ * upstream errors.NewGenericServerResponse(422, "", {}, "", message, 0, false): reason Invalid,
+ * a fixed message and empty details. The real message is dropped (no cause: only unexpected
+ * responses get one), so kubectl prints "The request is invalid: the server rejected our
+ * request due to an error in our request". This is what apply errors of JSON patch (and some
+ * strategic merge patch errors) look like.
  */
-export function unprocessable(message: string): ApiError {
-  return new ApiError(422, 'Invalid', 'the server rejected our request due to an error in our request', {
-    causes: [{ reason: 'UnexpectedServerResponse', message }],
-  });
+export function unprocessable(message: string): UnprocessablePatchError {
+  return new UnprocessablePatchError(message);
+}
+
+/** The 422 of a patch that does not apply; `patchError` keeps the engine's message (not sent). */
+export class UnprocessablePatchError extends ApiError {
+  constructor(readonly patchError: string) {
+    super(422, 'Invalid', 'the server rejected our request due to an error in our request', {});
+  }
 }
 
 /**

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyJsonPatch } from './json-patch.ts';
 import { ApiError } from '../errors.ts';
+import { UnprocessablePatchError } from './errors.ts';
 
 const doc = () => ({
   metadata: { name: 'x', labels: { app: 'web' }, annotations: { 'example.com/a': '1' } },
@@ -11,7 +12,7 @@ const doc = () => ({
 const failsWith = (code: number, cause: string | RegExp) => (e: unknown) => {
   assert.ok(e instanceof ApiError, String(e));
   assert.equal(e.code, code);
-  const msg = e.details?.causes?.[0]?.message ?? e.message;
+  const msg = e instanceof UnprocessablePatchError ? e.patchError : (e.details?.causes?.[0]?.message ?? e.message);
   if (typeof cause === 'string') assert.equal(msg, cause);
   else assert.match(msg, cause);
   return true;

@@ -85,10 +85,18 @@ export interface Strategy {
   prepareForStatusUpdate?(obj: KubeObject, old: KubeObject, ctx: StrategyContext): void;
   /** Validation of a status subresource update (upstream's status strategy ValidateUpdate); absent: none beyond metadata. */
   validateStatusUpdate?(obj: KubeObject, old: KubeObject): FieldError[];
+  /** Before update of the finalize subresource (namespaces): keep everything of `old` but spec.finalizers. */
+  prepareForFinalizeUpdate?(obj: KubeObject, old: KubeObject, ctx: StrategyContext): void;
+  /** Validation of a finalize subresource update. */
+  validateFinalizeUpdate?(obj: KubeObject, old: KubeObject): FieldError[];
   /** Whether metadata.generation is tracked (bumped when anything but metadata/status changes). */
   tracksGeneration: boolean;
-  /** Graceful deletion default (pods: spec.terminationGracePeriodSeconds); undefined: immediate. */
-  defaultGracePeriodSeconds?(obj: KubeObject): number | undefined;
+  /**
+   * The grace period of a delete given the one requested (undefined: none requested), as
+   * upstream's CheckGracefulDelete (pods: spec.terminationGracePeriodSeconds by default, 0 when
+   * unscheduled or finished whatever was asked); undefined: immediate. Absent: the requested one.
+   */
+  defaultGracePeriodSeconds?(obj: KubeObject, requested?: number): number | undefined;
 }
 
 export interface ResourceDescriptor {
@@ -137,6 +145,20 @@ export interface ResourceDescriptor {
     toStorage(obj: KubeObject): KubeObject;
     fromStorage(obj: KubeObject): KubeObject;
   };
+  /**
+   * A resource that is computed, never stored (upstream's review APIs, e.g. SelfSubjectReview):
+   * create answers what this returns for the decoded object and the requesting user, and
+   * nothing is written.
+   */
+  review?: (obj: KubeObject, user: ReviewUser, now: Date) => KubeObject;
+}
+
+/** Who made a request, as the review APIs report it (upstream's user.Info). */
+export interface ReviewUser {
+  name: string;
+  groups: string[];
+  uid?: string;
+  extra?: Record<string, string[]>;
 }
 
 /** `apps/v1`, or `v1` for the core group. */

@@ -17,6 +17,7 @@ describe('named-group resources', () => {
       [
         'apps/v1',
         'events.k8s.io/v1',
+        'authentication.k8s.io/v1',
         'autoscaling/v2',
         'autoscaling/v1',
         'batch/v1',
@@ -29,7 +30,7 @@ describe('named-group resources', () => {
         'discovery.k8s.io/v1',
       ],
     );
-    assert.equal(groupResources.length, 22);
+    assert.equal(groupResources.length, 23);
   });
 
   it('names a client-node model that exists for every kind', () => {

@@ -1,6 +1,7 @@
 // Resources of the named API groups (apps, batch, ...), one folder per group.
 import type { ResourceDescriptor } from '../registry/descriptor.ts';
 import { appsResources } from './apps/index.ts';
+import { authenticationResources } from './authentication/index.ts';
 import { autoscalingResources } from './autoscaling/index.ts';
 import { batchResources } from './batch/index.ts';
 import { coordinationResources } from './coordination/index.ts';
@@ -16,6 +17,7 @@ import { storageResources } from './storage/index.ts';
 export const groupResources: ResourceDescriptor[] = [
   ...appsResources,
   ...eventsResources,
+  ...authenticationResources,
   ...autoscalingResources,
   ...batchResources,
   ...networkingResources,

@@ -29,7 +29,7 @@ export function decodeContinue(token: string, keyPrefix: string): { fromKey: str
   }
   const t = parsed as { v?: unknown; rv?: unknown; start?: unknown };
   if (typeof t !== 'object' || t === null || t.v !== VERSION) throw bad(`server does not recognize this encoded version ${JSON.stringify(t?.v ?? '')}`);
-  if (typeof t.rv !== 'number' || !Number.isInteger(t.rv) || t.rv === 0 || t.rv < -1) throw bad(`incorrect encoded start resourceVersion (version ${VERSION})`);
+  if (typeof t.rv !== 'number' || !Number.isSafeInteger(t.rv) || t.rv === 0 || t.rv < -1) throw bad(`incorrect encoded start resourceVersion (version ${VERSION})`);
   if (typeof t.start !== 'string' || t.start.length === 0) throw bad(`encoded start key empty (version ${VERSION})`);
   // Upstream refuses tokens that would escape the prefix.
   const cleaned = t.start.replace(/^\/+/, '');

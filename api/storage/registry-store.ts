@@ -14,6 +14,8 @@ import { decodeContinue, encodeContinue } from './continue-token.ts';
 import { listPrefix, objectKey, resourcePrefix } from './keys.ts';
 import { WatchCache, decodeStored, type CacheEvent, type CachedObject, type WatchCacheOptions } from './watch-cache.ts';
 import { logger } from '../../lib/logger.ts';
+import { ServiceAllocator } from './service-allocator.ts';
+import { updateManagedFields, type ManagedFieldsEntry } from '../apply/managed-fields.ts';
 
 const log = logger.child({ component: 'registry-store' });
 
@@ -23,6 +25,11 @@ export type Predicate = (obj: KubeObject) => boolean;
 export interface WriteOptions {
   dryRun?: boolean;
   user?: string;
+  /**
+   * The field manager of this write: it becomes an Update entry of metadata.managedFields
+   * (upstream's FieldManager.UpdateNoErrors). Absent: managedFields are left as given.
+   */
+  fieldManager?: string;
 }
 
 export interface GetOptions {
@@ -40,6 +47,10 @@ export interface ListOptions {
 export interface UpdateOptions extends WriteOptions {
   /** `status` updates only the status; other names are the caller's business. */
   subresource?: string;
+  /** The subresource the field manager's entry records, when not `subresource` (scale). */
+  managerSubresource?: string;
+  /** Create a missing object whatever the resource (server-side apply creates on PATCH). */
+  forceAllowCreate?: boolean;
 }
 
 export interface DeleteOptions extends WriteOptions {
@@ -115,7 +126,7 @@ export class ExpiredContinueError extends ApiError {
   }
 }
 
-export function tooLargeResourceVersion(wanted: number, current: number): ApiError {
+export function tooLargeResourceVersion(wanted: number | string, current: number): ApiError {
   return new ApiError(504, 'Timeout', `Timeout: Too large resource version: ${wanted}, current: ${current}`, {
     causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
     retryAfterSeconds: 1,
@@ -125,6 +136,12 @@ export function tooLargeResourceVersion(wanted: number, current: number): ApiErr
 /** RFC 3339 with seconds, as metav1.Time serializes. */
 export function timestamp(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** now + grace seconds, within what a timestamp can say (Go's time arithmetic saturates too). */
+function deletionTime(now: Date, graceSeconds: number): string {
+  const MAX = Date.UTC(9999, 11, 31, 23, 59, 59);
+  return timestamp(new Date(Math.min(MAX, Math.max(0, now.getTime() + graceSeconds * 1000))));
 }
 
 export function generateName(base: string): string {
@@ -139,9 +156,17 @@ function clone<T>(v: T): T {
   return structuredClone(v);
 }
 
-function parseRv(rv: string, what = 'resourceVersion'): number {
-  if (!/^\d+$/.test(rv)) throw apiErrors.badRequest(`invalid ${what}: ${JSON.stringify(rv)}`);
-  return Number(rv);
+const MAX_UINT64 = 2n ** 64n - 1n;
+
+/**
+ * A resourceVersion as upstream parses it (a uint64): 400 when it is not one; a version no
+ * revision here can reach (beyond 2^53) is too large right away, without waiting for it.
+ */
+function parseRv(rv: string, current: number): number {
+  if (!/^\d+$/.test(rv) || rv.length > 20 || BigInt(rv) > MAX_UINT64) throw apiErrors.badRequest(`invalid resourceVersion: ${JSON.stringify(rv)}`);
+  const n = Number(rv);
+  if (!Number.isSafeInteger(n)) throw tooLargeResourceVersion(BigInt(rv).toString(), current);
+  return n;
 }
 
 function invalidListOptions(errs: FieldError[]): ApiError {
@@ -163,6 +188,48 @@ function stableJson(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
+const KEEP = Symbol('keep managedFields');
+
+/** The managedFields after a tracked write (undefined: none), or KEEP for an untracked one. */
+function trackManagedFields(
+  d: ResourceDescriptor,
+  old: KubeObject | undefined,
+  obj: KubeObject,
+  opts: UpdateOptions,
+  now: Date,
+): ManagedFieldsEntry[] | undefined | typeof KEEP {
+  if (opts.fieldManager === undefined) return KEEP;
+  const scope = { group: d.group, version: d.version, kind: d.kind, model: d.model, hasStatus: !!d.subresources.status };
+  return updateManagedFields(scope, old, obj, { manager: opts.fieldManager, subresource: opts.managerSubresource ?? opts.subresource, now });
+}
+
+function setManagedFields(meta: ObjectMeta, managed: ManagedFieldsEntry[] | undefined | typeof KEEP): void {
+  if (managed === KEEP) return;
+  if (managed === undefined) delete meta.managedFields;
+  else meta.managedFields = managed;
+}
+
+function defaulted(d: ResourceDescriptor, obj: KubeObject): KubeObject {
+  const copy = clone(obj);
+  d.strategy.defaults(copy);
+  return copy;
+}
+
+/**
+ * ObjectMeta as it round-trips through upstream's typed objects: empty maps and lists of
+ * `omitempty` fields disappear (a patch removing the last annotation leaves no `annotations: {}`).
+ */
+function normalizeObjectMeta(meta: ObjectMeta): void {
+  for (const k of ['labels', 'annotations'] as const) {
+    const v = meta[k];
+    if (v === null || (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0)) delete meta[k];
+  }
+  for (const k of ['finalizers', 'ownerReferences', 'managedFields'] as const) {
+    const v = meta[k];
+    if (v === null || (Array.isArray(v) && v.length === 0)) delete meta[k];
+  }
+}
+
 /** The stored form: no resourceVersion (it is the key's modRevision). */
 function encodeForStore(obj: KubeObject): string {
   const meta = { ...(obj.metadata ?? {}) };
@@ -177,6 +244,7 @@ export class RegistryStore {
   private readonly now: () => Date;
   private readonly caches = new Map<string, WatchCache>();
   private readonly cacheOptions: WatchCacheOptions;
+  private serviceAllocator?: ServiceAllocator;
 
   constructor(options: RegistryStoreOptions) {
     this.store = options.store;
@@ -187,7 +255,7 @@ export class RegistryStore {
 
   /** Starts the watch cache of every stored resource (and namespaces, for lifecycle checks). */
   async start(): Promise<void> {
-    const resources = new Set(this.registry.descriptors.map((d) => d.storageResource));
+    const resources = new Set(this.registry.descriptors.filter((d) => !d.review).map((d) => d.storageResource));
     resources.add('namespaces');
     await Promise.all([...resources].map((r) => this.cache(r).start()));
   }
@@ -265,7 +333,7 @@ export class RegistryStore {
       if (!cur) throw this.notFound(d, name);
       return this.toServed(d, cur.obj);
     }
-    const wanted = parseRv(rv);
+    const wanted = parseRv(rv, this.cache(d.storageResource).rev);
     const cache = this.cache(d.storageResource);
     if (wanted > 0 && !(await cache.waitFresh(wanted))) throw tooLargeResourceVersion(wanted, cache.rev);
     await cache.start();
@@ -296,7 +364,7 @@ export class RegistryStore {
       return this.listFromStore(d, prefix, token.fromKey, token.rv === -1 ? 0 : token.rv, limit, predicate, true);
     }
     if (rv === '') return this.listFromStore(d, prefix, prefix, 0, limit, predicate, false);
-    const wanted = parseRv(rv);
+    const wanted = parseRv(rv, this.cache(d.storageResource).rev);
     if (match === 'Exact') return this.listFromStore(d, prefix, prefix, wanted, limit, predicate, false);
     // NotOlderThan (the default for a set resourceVersion) and "0" (any): the watch cache.
     const cache = this.cache(d.storageResource);
@@ -426,44 +494,47 @@ export class RegistryStore {
   }
 
   async create(d: ResourceDescriptor, namespace: string | undefined, input: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
-    const obj = clone(input);
-    obj.apiVersion = apiVersionOf(d);
-    obj.kind = d.kind;
-    const meta: ObjectMeta = (obj.metadata ??= {});
-    this.matchNamespace(d, meta, namespace);
-    if (meta.resourceVersion) throw apiErrors.badRequest('resourceVersion should not be set on objects to be created');
-    const ctx = this.ctx(opts);
-    delete meta.deletionTimestamp;
-    delete meta.deletionGracePeriodSeconds;
-    d.strategy.defaults(obj);
-    d.strategy.prepareForCreate?.(obj, ctx);
-    const generated = !meta.name && !!meta.generateName;
-    const metaErrs = validateObjectMeta(meta, { namespaced: d.namespaced, nameFormat: d.nameFormat });
-    if (metaErrs.length) throw apiErrors.invalid(d.kind, d.group, meta.name ?? meta.generateName ?? '', metaErrs);
-    if (d.namespaced) await this.admitNamespace(d, meta.namespace!, meta.name ?? '');
-
-    meta.uid = randomUUID();
-    meta.creationTimestamp = timestamp(ctx.now);
-    if (d.strategy.tracksGeneration) meta.generation = 1;
-    else delete meta.generation;
-
     for (let attempt = 0; ; attempt++) {
+      const obj = clone(input);
+      obj.apiVersion = apiVersionOf(d);
+      obj.kind = d.kind;
+      const meta: ObjectMeta = (obj.metadata ??= {});
+      this.matchNamespace(d, meta, namespace);
+      if (meta.resourceVersion) throw apiErrors.badRequest('resourceVersion should not be set on objects to be created');
+      const ctx = this.ctx(opts);
+      const generated = !meta.name && !!meta.generateName;
+      const metaErrs = validateObjectMeta(meta, { namespaced: d.namespaced, nameFormat: d.nameFormat });
+      // Upstream's ValidateX starts with ValidateObjectMeta: metadata and field errors come as one Invalid.
+      if (metaErrs.length) throw apiErrors.invalid(d.kind, d.group, meta.name ?? meta.generateName ?? '', [...metaErrs, ...this.validateQuietly(d, obj)]);
+      // System fields and a generated name come first, as upstream's Store.Create fills them
+      // before the strategy runs (jobs select their pods by the uid, label them with the name).
+      meta.uid = randomUUID();
+      meta.creationTimestamp = timestamp(ctx.now);
+      if (generated) meta.name = generateName(meta.generateName!);
+      delete meta.deletionTimestamp;
+      delete meta.deletionGracePeriodSeconds;
+      d.strategy.defaults(obj);
+      setManagedFields(meta, trackManagedFields(d, undefined, obj, opts, ctx.now));
+      d.strategy.prepareForCreate?.(obj, ctx);
+      this.allocate(d, obj);
+      if (d.strategy.tracksGeneration) meta.generation = 1;
+      else delete meta.generation;
+      normalizeObjectMeta(meta);
       if (generated) {
-        meta.name = generateName(meta.generateName!);
         const nameErrs = validateObjectMeta(meta, { namespaced: d.namespaced, nameFormat: d.nameFormat });
-        if (nameErrs.length) throw apiErrors.invalid(d.kind, d.group, meta.name, nameErrs);
+        if (nameErrs.length) throw apiErrors.invalid(d.kind, d.group, meta.name!, nameErrs);
       }
+      if (d.namespaced) await this.admitNamespace(d, meta.namespace!, meta.name ?? '');
       const errs = d.strategy.validate(obj);
       if (errs.length) throw apiErrors.invalid(d.kind, d.group, meta.name!, errs);
+      const key = this.key(d, meta.namespace, meta.name!);
       if (opts.dryRun) {
-        const key = this.key(d, meta.namespace, meta.name!);
         if (await this.readKv(key)) {
           if (generated && attempt < 5) continue;
           throw apiErrors.alreadyExists(d.plural, d.group, meta.name!);
         }
         return clone(obj);
       }
-      const key = this.key(d, meta.namespace, meta.name!);
       const stored = this.toStorage(d, obj);
       const res = await this.store.txn({
         compare: [{ key, target: 'createRevision', result: '=', value: 0 }],
@@ -477,6 +548,27 @@ export class RegistryStore {
       out.metadata = { ...out.metadata, resourceVersion: String(res.header.revision) };
       return out;
     }
+  }
+
+  /** The strategy's errors for an object whose metadata is already invalid (defaults applied to a copy). */
+  private validateQuietly(d: ResourceDescriptor, obj: KubeObject): FieldError[] {
+    try {
+      const copy = clone(obj);
+      d.strategy.defaults(copy);
+      return d.strategy.validate(copy);
+    } catch {
+      return [];
+    }
+  }
+
+  /** Upstream's BeginCreate/BeginUpdate allocations: Service cluster IPs and node ports. */
+  private allocate(d: ResourceDescriptor, obj: KubeObject, old?: KubeObject): void {
+    if (d.group !== '' || d.kind !== 'Service') return;
+    this.serviceAllocator ??= new ServiceAllocator(() => {
+      const prefix = listPrefix(d.storageResource, undefined);
+      return this.cache(d.storageResource).snapshot(prefix).map((o) => o.obj);
+    });
+    this.serviceAllocator.allocate(obj, old);
   }
 
   // --- update -------------------------------------------------------------------------
@@ -513,10 +605,11 @@ export class RegistryStore {
     allowCreate = false,
   ): Promise<{ object: KubeObject; created: boolean }> {
     const status = opts.subresource === 'status';
+    const finalize = opts.subresource === 'finalize' && !!d.strategy.prepareForFinalizeUpdate;
     for (let attempt = 0; ; attempt++) {
       const cur = await this.readCurrent(d, namespace, name);
       if (!cur) {
-        if (allowCreate && !status && ALLOW_CREATE_ON_UPDATE.has(d.storageResource)) {
+        if (((allowCreate && ALLOW_CREATE_ON_UPDATE.has(d.storageResource)) || opts.forceAllowCreate) && !status) {
           const obj = await build(undefined);
           if (obj.metadata?.resourceVersion) throw this.notFound(d, name);
           obj.metadata = { ...(obj.metadata ?? {}), name };
@@ -548,9 +641,17 @@ export class RegistryStore {
       }
 
       const ctx = this.ctx(opts);
+      // Field ownership follows the decoded (defaulted) object, before the strategy's changes.
+      const tracked = opts.fieldManager === undefined ? KEEP : trackManagedFields(d, old, defaulted(d, obj), opts, ctx.now);
       let next: KubeObject;
       if (status) {
+        // Defaulting applies to every decoded object, status writes included (e.g. ipMode).
+        d.strategy.defaults(obj);
         next = this.prepareStatusUpdate(d, obj, old, ctx);
+      } else if (finalize) {
+        fillObjectMetaForUpdate(meta, old.metadata ?? {});
+        d.strategy.prepareForFinalizeUpdate!(obj, old, ctx);
+        next = obj;
       } else {
         d.strategy.defaults(obj);
         fillObjectMetaForUpdate(meta, old.metadata ?? {});
@@ -559,18 +660,22 @@ export class RegistryStore {
           if (old.status === undefined) delete obj.status;
           else obj.status = clone(old.status);
         }
+        this.allocate(d, obj, old);
         next = obj;
       }
       const nextMeta: ObjectMeta = (next.metadata ??= {});
+      setManagedFields(nextMeta, tracked);
       const errs = [
         ...validateObjectMetaUpdate(nextMeta, old.metadata, 'metadata', { requireResourceVersion: false }),
-        ...d.strategy.validateUpdate(next, old),
+        // Subresources validate what they may change (upstream's status / finalize strategies).
+        ...(status ? (d.strategy.validateStatusUpdate?.(next, old) ?? []) : finalize ? (d.strategy.validateFinalizeUpdate?.(next, old) ?? []) : d.strategy.validateUpdate(next, old)),
       ];
       if (errs.length) throw apiErrors.invalid(d.kind, d.group, name, errs);
       if (!status && d.strategy.tracksGeneration && specPart(next) !== specPart(old)) {
         nextMeta.generation = (old.metadata?.generation ?? 0) + 1;
       }
 
+      normalizeObjectMeta(nextMeta);
       const stored = this.toStorage(d, next);
       const encoded = encodeForStore(stored);
       // Upstream ShouldDeleteDuringUpdate (namespaces: also once spec.finalizers is empty).
@@ -707,8 +812,7 @@ export class RegistryStore {
       return { kind: 'now' };
     }
 
-    let grace = opts.gracePeriodSeconds;
-    if (grace === undefined) grace = d.strategy.defaultGracePeriodSeconds?.(old);
+    const grace = d.strategy.defaultGracePeriodSeconds ? d.strategy.defaultGracePeriodSeconds(old, opts.gracePeriodSeconds) : opts.gracePeriodSeconds;
     const finalizers = meta.finalizers ?? [];
 
     if (meta.deletionTimestamp) {
@@ -717,7 +821,7 @@ export class RegistryStore {
       let changed = false;
       if (grace !== undefined && grace < pendingGrace) {
         m.deletionGracePeriodSeconds = grace;
-        m.deletionTimestamp = timestamp(new Date(ctx.now.getTime() + grace * 1000));
+        m.deletionTimestamp = deletionTime(ctx.now, grace);
         changed = true;
       }
       if (this.addPropagationFinalizer(m, opts)) changed = true;
@@ -730,7 +834,7 @@ export class RegistryStore {
     const addedFinalizer = this.addPropagationFinalizer(m, opts);
     if (graceful) {
       m.deletionGracePeriodSeconds = grace;
-      m.deletionTimestamp = timestamp(new Date(ctx.now.getTime() + grace! * 1000));
+      m.deletionTimestamp = deletionTime(ctx.now, grace!);
       return { kind: 'update', object: obj };
     }
     if (finalizers.length > 0 || addedFinalizer) {
@@ -864,7 +968,7 @@ export class RegistryStore {
 
     try {
       if (opts.sendInitialEvents) {
-        const wanted = rv === '' ? await this.currentRevision(prefix) : parseRv(rv);
+        const wanted = rv === '' ? await this.currentRevision(prefix) : parseRv(rv, this.cache(d.storageResource).rev);
         if (wanted > 0 && !(await cache.waitFresh(wanted))) throw tooLargeResourceVersion(wanted, cache.rev);
         remove = await cache.addWatcher(watcher, {
           snapshot: (objects, rev) => {
@@ -879,7 +983,7 @@ export class RegistryStore {
         }
         remove = await cache.addWatcher(watcher, { snapshot: initial });
       } else {
-        const from = parseRv(rv);
+        const from = parseRv(rv, this.cache(d.storageResource).rev);
         lastRv = from;
         remove = await cache.addWatcher(watcher, { from });
       }

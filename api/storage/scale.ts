@@ -87,7 +87,7 @@ export async function updateScale(
       if (rv) cur.metadata = { ...(cur.metadata ?? {}), resourceVersion: rv };
       return cur;
     },
-    { ...opts, subresource: undefined },
+    { ...opts, subresource: undefined, managerSubresource: 'scale' },
   );
   return toScale(d, object);
 }

@@ -1,12 +1,14 @@
 // Backend factories for the storage conformance suite: `etcd` (EtcdStore on etcd
 // processes started here), `k8ts` (the LevelDB store in storage/mvcc/) and `k8ts-grpc`
-// (EtcdStore → k8ts's etcd-compatible gRPC server → the LevelDB store: the wire version).
+// (EtcdStore → k8ts's etcd-compatible gRPC server → the LevelDB store: the wire version);
+// `k8ts-raft3` (a three-replica Raft group of LevelDB stores, storage/replica/).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openEtcdStore } from '../../storage/etcd/etcd-store.ts';
 import { startGrpcServer } from '../../storage/grpc/server.ts';
 import { openMvccStore } from '../../storage/mvcc/mvcc-store.ts';
+import { TestCluster } from '../../storage/replica/testing.ts';
 import type { Store } from '../../storage/store.ts';
 import { startEtcd, type EtcdProcess } from '../support/etcd-process.ts';
 import type { Backend, FreshOptions } from './harness.ts';
@@ -132,6 +134,44 @@ export function k8tsGrpcBackend(): Backend {
   };
   return {
     name: 'k8ts-grpc',
+    async shared() {
+      shared ??= await open({});
+      return shared.store;
+    },
+    fresh: open,
+    async dispose() {
+      if (!shared) return;
+      const s = shared;
+      shared = undefined;
+      await s.dispose();
+    },
+  };
+}
+
+/**
+ * `k8ts-raft3`: a three-replica Raft group in this process (loopback TCP between replicas,
+ * a temp dir each); the cases talk to a follower, so writes are forwarded to the leader and
+ * reads go through ReadIndex.
+ */
+export function k8tsRaft3Backend(): Backend {
+  let shared: { store: Store; dispose(): Promise<void> } | undefined;
+  const open = async (options: FreshOptions) => {
+    const cluster = await TestCluster.start(3, {
+      tickMs: 100,
+      ...(options.quotaBytes !== undefined ? { quotaBytes: options.quotaBytes } : {}),
+      maxRequestBytes: MAX_REQUEST_BYTES,
+      progressNotifyIntervalMs: PROGRESS_NOTIFY_MS,
+    });
+    try {
+      const store = cluster.store(await cluster.follower());
+      return { store, dispose: () => cluster.destroy() };
+    } catch (e) {
+      await cluster.destroy();
+      throw e;
+    }
+  };
+  return {
+    name: 'k8ts-raft3',
     async shared() {
       shared ??= await open({});
       return shared.store;

@@ -125,8 +125,9 @@ test('stale read after a completed write', () => {
   assert.ok(info.coreMinimal);
   assert.deepEqual(info.longestPrefix, [0, 1]);
   assert.equal(info.prefixState, '"b"');
-  assert.deepEqual(info.unlinearizable, [{ op: 2, reason: 'step rejected' }]);
-  assert.match(info.explanation, /get\("x"\) -> "a"/);
+  assert.deepEqual(info.possibleStates, ['"b"']);
+  assert.deepEqual(info.concurrent, []);
+  assert.match(info.explanation, /cannot be linearized:\n    #2 client 2 \[4, 5\] get\("x"\) -> "a"/);
 });
 
 test('new-old inversion: two reads observe a write in opposite orders', () => {
@@ -155,6 +156,19 @@ test('CAS succeeding twice from the same expected value', () => {
     op(1, kv.cas('x', '0', 'a'), kvOut.cas(true), 2, 3),
     op(2, kv.cas('x', '0', 'b'), kvOut.cas(true), 4, 5),
   ]);
+});
+
+test('the explanation lists every state possible before the violation', () => {
+  const info = rejects([
+    op(1, kv.put('x', 'a'), kvOut.put(), 0, 10),
+    op(2, kv.put('x', 'b'), kvOut.put(), 1, 10),
+    op(3, kv.delete('x'), kvOut.delete(), 2, 10),
+    op(4, kv.get('x'), kvOut.get('c'), 11, 12),
+  ]);
+  assert.equal(info.violation, 3);
+  assert.deepEqual(info.possibleStates.slice().sort(), ['"a"', '"b"', 'absent']);
+  assert.deepEqual(info.core, [3]);
+  assert.equal(info.longestPrefix.length, 3);
 });
 
 test('a value reappearing after a completed delete', () => {
@@ -233,10 +247,11 @@ test('many timed-out writes do not blow up the search of an illegal history', ()
   h.push(op(1, kv.put('k0', 'final'), kvOut.put(), 1e9, 1e9 + 1));
   h.push(op(2, kv.get('k0'), kvOut.get((w.input as { value: string }).value), 1e9 + 2, 1e9 + 3));
   const r = checkOperations(kvModel, h, { timeoutMs: 10_000 });
-  // Timed-out puts may land at any time, but not before their call: one of them could be
-  // read here only if it were `w`'s value.
   assert.equal(r.result, 'illegal');
   assert.equal(r.info!.violation, last + 1);
+  assert.deepEqual(r.info!.possibleStates, ['"final"']);
+  // With everything else "may or may not have happened", w, then the final put, then the read.
+  for (const i of [h.indexOf(w), last, last + 1]) assert.ok(r.info!.core.includes(i), `core ${r.info!.core}`);
 });
 
 test('a model without partition or hash works (memoization by equal only)', () => {
@@ -260,11 +275,12 @@ test('a model without partition or hash works (memoization by equal only)', () =
 // ---------------------------------------------------------------------------------------
 // Randomized.
 
-test('random linearizable-by-construction histories are accepted', () => {
+test('random linearizable-by-construction histories are accepted (by both searches)', () => {
   for (let seed = 1; seed <= 40; seed++) {
     const h = randomKvHistory({ seed, operations: 300, clients: 1 + (seed % 6), keys: 1 + (seed % 4), pendingRate: seed % 3 === 0 ? 0.1 : 0 });
-    const r = check(h);
-    assert.equal(r.result, 'ok', `seed ${seed}`);
+    for (const search of ['auto', 'depth-first', 'just-in-time'] as const) {
+      assert.equal(checkOperations(kvModel, h, { search }).result, 'ok', `${search}, seed ${seed}`);
+    }
   }
 });
 
@@ -333,6 +349,9 @@ test('differential: agrees with a brute-force check of the definition on small r
       else if (o.output.kind === 'delete') o.output = kvOut.delete(rnd.chance(0.5));
     }
     const expected = bruteForceLinearizable(h);
+    for (const search of ['depth-first', 'just-in-time'] as const) {
+      assert.equal(checkOperations(kvModel, h, { search, explain: false }).result, expected ? 'ok' : 'illegal', `${search}, history ${i}: ${JSON.stringify(h)}`);
+    }
     const r = check(h);
     assert.equal(r.result, expected ? 'ok' : 'illegal', `history ${i}: ${JSON.stringify(h)}`);
     if (expected) legal++;
@@ -340,7 +359,7 @@ test('differential: agrees with a brute-force check of the definition on small r
       illegal++;
       // The core, with everything else relaxed, must itself be non-linearizable.
       const core = new Set(r.info!.core);
-      const relaxedH = h.map((o, j) => (core.has(j) ? o : { ...o, output: UNKNOWN, return: Infinity }));
+      const relaxedH = h.map((o, j): KvOperation => (core.has(j) ? o : { ...o, output: UNKNOWN, return: Infinity }));
       assert.equal(bruteForceLinearizable(relaxedH), false, `history ${i}: core ${[...core]} is not a witness`);
     }
   }

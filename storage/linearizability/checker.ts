@@ -1,23 +1,34 @@
 // Linearizability checker: Wing & Gong's search with Lowe's and Porcupine's improvements.
 //
-// For each partition of the history (P-compositionality: per key for the KV model), we search
-// depth-first for a sequential order of the operations that respects real time and the model.
-// The history is a doubly linked list of call and return events sorted by time; an operation
-// may be linearized next iff its call comes before the first return of any operation not yet
-// linearized. Linearizing an operation unlinks its call and return events (dancing links) and
-// backtracking relinks them. Every configuration (set of linearized operations as a bitset,
-// model state) is remembered, and a configuration seen before is not explored again (Lowe).
+// The history is split into independent parts (P-compositionality: per key for the KV model;
+// a history is linearizable iff every part is), and each part is checked on its own by two
+// searches for a sequential order of its operations that respects real time and the model:
+//
+// 1. Wing & Gong's depth-first search, as in Porcupine: call and return events in a doubly
+//    linked list sorted by time; an operation may be linearized next iff its call comes before
+//    the first return of the operations not yet linearized; linearizing unlinks its events,
+//    backtracking relinks them; and every configuration (bitset of linearized operations,
+//    model state) is remembered so that none is explored twice (Lowe). This finds a
+//    linearization of a linearizable history in close to linear time, but proving a history
+//    NOT linearizable means exhausting every configuration, which with long-lived operations
+//    (timeouts) can be exponential. So it runs with a step budget, and if that runs out:
+//
+// 2. Lowe's just-in-time linearization, breadth-first: walk the events in time order keeping
+//    the set of all configurations that explain the history so far, where an operation is
+//    linearized only when something needs it, at the latest at its own return. At a return
+//    of an operation, each configuration that has not linearized it is extended by every
+//    sequence of already-called operations ending with it. The set is small (about 2^k times
+//    the number of possible states, for k operations in flight), so the cost is linear in
+//    the length of the history, and the first return that leaves the set empty is exactly
+//    where the history stops being linearizable.
 //
 // Operations that never returned ("pending": `return: Infinity`, unknown output) may take
-// effect at any time after their call, or never. They are kept out of the event list: the
-// search succeeds as soon as every *completed* operation is linearized (the pending ones left
-// over are the ones that never took effect), and at each step pending operations are tried
-// only after the completed candidates, so configurations with fewer pending operations
-// linearized are explored first. A configuration is also skipped when an already fully
-// explored (and failed) one has the same completed set and state and a subset of its pending
-// operations: anything possible after linearizing more pending operations was possible
-// without them. Without this, each pending operation can double the work on an illegal
-// history (Knossos and Porcupine both suffer from "crashed" operations this way).
+// effect at any time after their call, or never: a part is linearizable as soon as every
+// completed operation is linearized. Both searches try pending operations last, try identical
+// pending operations in call order only, and skip a configuration when one with the same
+// completed operations and state but a subset of the pending ones is (or, depth-first, was
+// fully) explored: whatever is possible after linearizing more pending operations was
+// possible without them. Without this, every timed-out operation could double the work.
 
 import { UNKNOWN, validateHistory, type History, type Operation } from './history.ts';
 import type { Model } from './model.ts';
@@ -31,50 +42,55 @@ export interface CheckOptions {
   explain?: boolean;
   /** Time budget for the explanation, on top of `timeoutMs`. Default: 2000. */
   explainTimeoutMs?: number;
+  /**
+   * 'auto' (default): depth-first with a step budget, then just-in-time. The others force one
+   * search (for tests and benchmarks).
+   */
+  search?: 'auto' | 'depth-first' | 'just-in-time';
 }
 
 export interface CheckStats {
   operations: number;
   partitions: number;
   largestPartition: number;
-  /** Search steps (attempts to linearize an operation, plus backtracks). */
+  /** Model steps taken by the searches. */
   steps: number;
-  /** Configurations remembered, summed over partitions. */
+  /** Configurations remembered by the searches. */
   configurations: number;
+  /** Partitions the depth-first search did not decide within its budget. */
+  fallbacks: number;
   elapsedMs: number;
 }
 
 /** Why a history is not linearizable. Operation numbers are indices into the checked history. */
 export interface IllegalInfo {
-  /** Index of the failing partition among `partitions`. */
+  /** Index of the failing partition among `partitions` (for kvModel: one key). */
   partition: number;
   partitions: number;
   /** The operations of the failing partition. */
   partitionOperations: number[];
   /**
-   * The operation whose return made the history non-linearizable: the history cut just before
-   * its return is linearizable, the history cut just after it is not.
+   * The operation that cannot be linearized: everything that happened before its return is
+   * linearizable, but no linearization of it leaves a state in which this operation returns
+   * what it returned, before it returned. -1 if the explanation ran out of time.
    */
   violation: number;
-  /**
-   * A small set of operations whose outcomes cannot all hold: keeping their outputs and return
-   * times and treating every other operation of the cut history as "may or may not have taken
-   * effect, at any time after its call" is still not linearizable. `coreMinimal` says whether
-   * it is 1-minimal (each operation needed) or the time budget ran out first.
-   */
-  core: number[];
-  coreMinimal: boolean;
-  /** The longest sequence of operations of the cut history the search could linearize. */
+  /** The model states consistent with the history just before that return (described). */
+  possibleStates: string[];
+  /** One linearization of the history just before that return (the longest linearizable prefix). */
   longestPrefix: number[];
   /** The model state after `longestPrefix`, described. */
   prefixState: string;
+  /** Operations called by then but not in `longestPrefix`: they could have gone before `violation`. */
+  concurrent: number[];
   /**
-   * The operations that could go next after `longestPrefix` (their call precedes the first
-   * return of the rest), none of which led to a linearization. `firstReturn` is the one
-   * whose return bounds them.
+   * A small set of operations whose outcomes cannot all hold: keeping their outputs and return
+   * times and treating every other operation of the partition as "may or may not have taken
+   * effect, at any time after its call" is still not linearizable. `coreMinimal` says whether
+   * it is 1-minimal (no operation can be left out) or time ran out first.
    */
-  unlinearizable: Array<{ op: number; reason: 'step rejected' | 'dead end' }>;
-  firstReturn: number;
+  core: number[];
+  coreMinimal: boolean;
   explanation: string;
 }
 
@@ -87,35 +103,34 @@ export interface CheckResult {
 const now = (): number => performance.now();
 
 /** Checks a history against a model. Throws on a malformed history. */
-export function checkOperations<S, I, O>(model: Model<S, I, O>, history: History<I, O>, options: CheckOptions = {}): CheckResult {
+export function checkOperations<S, I, O>(model: Model<S, I, O>, history: History<NoInfer<I>, NoInfer<O>>, options: CheckOptions = {}): CheckResult {
   const start = now();
   validateHistory(history);
   const deadline = options.timeoutMs === undefined ? Infinity : start + options.timeoutMs;
   const parts = model.partition ? model.partition(history) : [history];
-  const indexOf = new Map<Operation<I, O>, number>();
-  history.forEach((op, i) => indexOf.set(op, i));
   const stats: CheckStats = {
     operations: history.length,
     partitions: parts.length,
     largestPartition: parts.reduce((m, p) => Math.max(m, p.length), 0),
     steps: 0,
     configurations: 0,
+    fallbacks: 0,
     elapsedMs: 0,
   };
   let result: CheckVerdict = 'ok';
   let info: IllegalInfo | undefined;
   for (let p = 0; p < parts.length; p++) {
     const part = parts[p]!;
-    const r = search(model, prepare(model, part, []).ops, deadline, false);
-    stats.steps += r.steps;
-    stats.configurations += r.configurations;
-    if (r.status === 'timeout') {
+    const verdict = decide(model, prepare(model, part, []).ops, deadline, stats, options.search);
+    if (verdict === 'timeout') {
       result = 'unknown';
       break;
     }
-    if (r.status === 'illegal') {
+    if (verdict === 'illegal') {
       result = 'illegal';
       if (options.explain !== false) {
+        const indexOf = new Map<Operation<I, O>, number>();
+        history.forEach((op, i) => indexOf.set(op, i));
         const global = part.map((op) => {
           const i = indexOf.get(op);
           if (i === undefined) throw new Error('model.partition must return operations of the history, not copies');
@@ -128,6 +143,31 @@ export function checkOperations<S, I, O>(model: Model<S, I, O>, history: History
   }
   stats.elapsedMs = now() - start;
   return info === undefined ? { result, stats } : { result, info, stats };
+}
+
+/** Depth-first search with a budget, then the just-in-time search. */
+function decide<S, I, O>(
+  model: Model<S, I, O>,
+  ops: History<I, O>,
+  deadline: number,
+  stats?: CheckStats,
+  which: CheckOptions['search'] = 'auto',
+): 'ok' | 'illegal' | 'timeout' {
+  if (which !== 'just-in-time') {
+    const d = depthFirst(model, ops, deadline, which === 'depth-first' ? Infinity : 10_000 + 50 * ops.length);
+    if (stats) {
+      stats.steps += d.steps;
+      stats.configurations += d.configurations;
+    }
+    if (d.status !== 'budget') return d.status;
+  }
+  const j = justInTime(model, ops, deadline);
+  if (stats) {
+    stats.fallbacks++;
+    stats.steps += j.steps;
+    stats.configurations += j.configurations;
+  }
+  return j.status;
 }
 
 /** Applies model.normalize, keeping track of which operation is which. */
@@ -146,7 +186,57 @@ function prepare<S, I, O>(model: Model<S, I, O>, ops: History<I, O>, ids: number
   return { ops: out, ids: outIds };
 }
 
-/** Identical pending operations are interchangeable; this names their class. */
+// ---------------------------------------------------------------------------------------
+// What both searches need: events in time order, pending operations in call order.
+
+/**
+ * Entry i is the call of operation i, entry n + i its return (pending operations have none).
+ * Sorted by time; at equal times calls first (equal timestamps count as concurrent).
+ */
+function sortedEvents(ops: History<unknown, unknown>): number[] {
+  const n = ops.length;
+  const events: number[] = [];
+  for (let i = 0; i < n; i++) {
+    events.push(i);
+    if (ops[i]!.return !== Infinity) events.push(n + i);
+  }
+  const timeOf = (e: number) => (e < n ? ops[e]!.call : ops[e - n]!.return);
+  return events.sort((a, b) => timeOf(a) - timeOf(b) || (a < n ? 0 : 1) - (b < n ? 0 : 1) || (a % n) - (b % n));
+}
+
+interface PendingOps {
+  /** Pending operations in call order; an operation's bit in a "used" bitset is its position here. */
+  pend: Int32Array;
+  /** pidx[op] = position in pend, or -1 for a completed operation. */
+  pidx: Int32Array;
+  /**
+   * Identical pending operations are interchangeable (nothing bounds when they take effect),
+   * so the searches use them in call order only: classPrev[j] is the previous pending operation
+   * identical to pend[j], which must be linearized before pend[j] may be (-1: none).
+   */
+  classPrev: Int32Array;
+}
+
+function pendingOps(ops: History<unknown, unknown>): PendingOps {
+  const n = ops.length;
+  const list: number[] = [];
+  for (let i = 0; i < n; i++) if (ops[i]!.return === Infinity) list.push(i);
+  list.sort((a, b) => ops[a]!.call - ops[b]!.call || a - b);
+  const pend = Int32Array.from(list);
+  const pidx = new Int32Array(n).fill(-1);
+  pend.forEach((o, j) => (pidx[o] = j));
+  const classPrev = new Int32Array(pend.length).fill(-1);
+  const lastOfClass = new Map<string, number>();
+  for (let j = 0; j < pend.length; j++) {
+    const k = inputKey(ops[pend[j]!]!.input);
+    if (k === undefined) continue;
+    const before = lastOfClass.get(k);
+    if (before !== undefined) classPrev[j] = before;
+    lastOfClass.set(k, j);
+  }
+  return { pend, pidx, classPrev };
+}
+
 function inputKey(input: unknown): string | undefined {
   try {
     return JSON.stringify(input);
@@ -155,15 +245,13 @@ function inputKey(input: unknown): string | undefined {
   }
 }
 
-// ---------------------------------------------------------------------------------------
-// The search over one partition.
+const hasBit = (bits: Uint32Array, i: number): boolean => (bits[i >>> 5]! & (1 << (i & 31))) !== 0;
 
-interface SearchResult<S> {
-  status: 'ok' | 'illegal' | 'timeout';
-  steps: number;
-  configurations: number;
-  /** With trackBest: the longest linearized sequence (local indices) and the state after it. */
-  best?: { order: number[]; state: S };
+/** Whether pending operation j may be linearized now, given the used bitset. */
+function pendingUsable(p: PendingOps, used: Uint32Array, j: number): boolean {
+  if (hasBit(used, j)) return false;
+  const q = p.classPrev[j]!;
+  return q < 0 || hasBit(used, q);
 }
 
 /** splitmix32: deterministic Zobrist keys. */
@@ -260,58 +348,38 @@ class ConfigCache<S> {
   }
 }
 
-function byTime(a: number, b: number): number {
-  return a - b;
+// ---------------------------------------------------------------------------------------
+// 1. Depth-first (Wing & Gong, Lowe's memoization, Porcupine's linked list).
+
+interface SearchResult {
+  status: 'ok' | 'illegal' | 'timeout' | 'budget';
+  steps: number;
+  configurations: number;
 }
 
-function search<S, I, O>(model: Model<S, I, O>, ops: History<I, O>, deadline: number, trackBest: boolean): SearchResult<S> {
+function depthFirst<S, I, O>(model: Model<S, I, O>, ops: History<I, O>, deadline: number, budget: number): SearchResult {
   const n = ops.length;
   const equal = model.equal ?? ((a: S, b: S) => a === b);
   const hashState = model.hash;
-
-  // Completed and pending operations get their own dense indices for the two bitsets.
+  const pending = pendingOps(ops);
+  const { pend, pidx } = pending;
+  const np = pend.length;
+  // Completed operations get dense indices for their bitset.
   const cidx = new Int32Array(n).fill(-1);
-  const pidx = new Int32Array(n).fill(-1);
-  const pendingOps: number[] = [];
   let nc = 0;
-  for (let i = 0; i < n; i++) {
-    if (ops[i]!.return === Infinity) pendingOps.push(i);
-    else cidx[i] = nc++;
-  }
-  const np = pendingOps.length;
-  // Pending operations in call order; a pending operation's bit is its position here.
-  pendingOps.sort((a, b) => byTime(ops[a]!.call, ops[b]!.call) || a - b);
-  const pend = Int32Array.from(pendingOps);
-  pend.forEach((o, j) => (pidx[o] = j));
-  // Pending operations with identical inputs are interchangeable (nothing bounds when they
-  // take effect), so the search uses them in call order only: classPrev[j] is the previous
-  // pending operation identical to pend[j], which must be linearized before pend[j] may be.
-  const classPrev = new Int32Array(np).fill(-1);
-  const lastOfClass = new Map<string, number>();
-  for (let j = 0; j < np; j++) {
-    const k = inputKey(ops[pend[j]!]!.input);
-    if (k === undefined) continue;
-    const before = lastOfClass.get(k);
-    if (before !== undefined) classPrev[j] = before;
-    lastOfClass.set(k, j);
-  }
+  for (let i = 0; i < n; i++) if (pidx[i]! < 0) cidx[i] = nc++;
 
-  // Event list of the completed operations: entry i is the call of operation i, entry n + i
-  // its return. Sorted by time; at equal times calls first (equal timestamps are concurrent).
-  const entries: number[] = [];
-  for (let i = 0; i < n; i++) if (cidx[i]! >= 0) entries.push(i, n + i);
-  const timeOf = (e: number) => (e < n ? ops[e]!.call : ops[e - n]!.return);
-  entries.sort((a, b) => byTime(timeOf(a), timeOf(b)) || (a < n ? 0 : 1) - (b < n ? 0 : 1) || (a % n) - (b % n));
+  // The completed operations' events as a doubly linked list headed by `head`, -1 ending it.
   const head = 2 * n;
   const next = new Int32Array(2 * n + 1).fill(-1);
   const prev = new Int32Array(2 * n + 1).fill(-1);
   let last = head;
-  for (const e of entries) {
+  for (const e of sortedEvents(ops)) {
+    if (pidx[e % n]! >= 0) continue;
     next[last] = e;
     prev[e] = last;
     last = e;
   }
-
   const lift = (i: number) => {
     const r = n + i;
     next[prev[i]!] = next[i]!;
@@ -334,8 +402,8 @@ function search<S, I, O>(model: Model<S, I, O>, ops: History<I, O>, deadline: nu
   const zobrist = zobristKeys(nc);
   const cache = new ConfigCache<S>(wc, wp, equal);
 
-  // The DFS stack: the operation linearized at each depth, the state before it, the id of
-  // the configuration after it, and for pending operations where the pending scan was.
+  // The stack: the operation linearized at each depth, the state before it, the id of the
+  // configuration after it, and for pending operations where the pending scan was.
   const stackOp = new Int32Array(n);
   const stackCfg = new Int32Array(n);
   const stackPj = new Int32Array(n);
@@ -347,34 +415,30 @@ function search<S, I, O>(model: Model<S, I, O>, ops: History<I, O>, deadline: nu
   let hc = 0;
   let done = 0; // completed operations linearized
   let steps = 0;
-
-  let bestDepth = -1;
-  let bestDirty = trackBest;
-  let best: { order: number[]; state: S } | undefined;
-  const snapshot = () => {
-    best = { order: Array.from(stackOp.subarray(0, depth)), state };
-    bestDirty = false;
-  };
+  const result = (status: SearchResult['status']): SearchResult => ({ status, steps, configurations: cache.size });
 
   /** Tries to linearize operation o next; true if it was pushed. */
   const tryLinearize = (o: number, pj: number, tRet: number): boolean => {
     const op = ops[o]!;
+    steps++;
     const [ok, ns] = model.step(state, op.input, op.output);
     if (!ok) return false;
     const c = cidx[o]!;
+    const p = pidx[o]!;
+    // A pending operation that changes nothing leads to a configuration dominated by this one.
+    if (p >= 0 && equal(ns, state)) return false;
     let nh = hc;
     if (c >= 0) {
       cbits[c >>> 5]! |= 1 << (c & 31);
       nh = (hc ^ zobrist[c]!) >>> 0;
     } else {
-      const p = pidx[o]!;
       pbits[p >>> 5]! |= 1 << (p & 31);
     }
     const key = hashState ? (nh + Math.imul(hashState(ns) | 0, 0x9e3779b1)) | 0 : nh | 0;
     const id = cache.add(key, cbits, pbits, ns);
     if (id < 0) {
       if (c >= 0) cbits[c >>> 5]! &= ~(1 << (c & 31));
-      else pbits[pidx[o]! >>> 5]! &= ~(1 << (pidx[o]! & 31));
+      else pbits[p >>> 5]! &= ~(1 << (p & 31));
       return false;
     }
     stackOp[depth] = o;
@@ -389,44 +453,35 @@ function search<S, I, O>(model: Model<S, I, O>, ops: History<I, O>, deadline: nu
       lift(o);
       done++;
     }
-    if (trackBest && depth > bestDepth) {
-      bestDepth = depth;
-      bestDirty = true;
-    }
     return true;
   };
 
   let cur = next[head]!;
-  let phase2 = false; // scanning pending operations (after the completed candidates)
+  let scanningPending = false; // after the completed candidates, the pending ones
   let pj = 0;
-  let tRet = 0;
+  let tRet = 0; // time of the first return not linearized: pending operations called by then may go
+  let iterations = 0;
   while (done < nc) {
-    if ((++steps & 0xff) === 0 && now() > deadline) {
-      if (trackBest && bestDirty) snapshot();
-      return { status: 'timeout', steps, configurations: cache.size, ...(best ? { best } : {}) };
+    if ((++iterations & 0xff) === 0) {
+      if (now() > deadline) return result('timeout');
+      if (steps > budget) return result('budget');
     }
-    if (!phase2) {
+    if (!scanningPending) {
       if (cur !== -1 && cur < n) {
         if (tryLinearize(cur, 0, 0)) cur = next[head]!;
         else cur = next[cur]!;
         continue;
       }
-      // The first return of an operation not yet linearized: no later call can go next.
       if (cur === -1) throw new Error('linearizability checker: event list exhausted with completed operations left');
       tRet = ops[cur - n]!.return;
-      phase2 = true;
+      scanningPending = true;
       pj = 0;
       continue;
     }
-    while (pj < np && ops[pend[pj]!]!.call <= tRet) {
-      const used = (pbits[pj >>> 5]! & (1 << (pj & 31))) !== 0;
-      const q = classPrev[pj]!;
-      if (!used && (q < 0 || (pbits[q >>> 5]! & (1 << (q & 31))) !== 0)) break;
-      pj++;
-    }
+    while (pj < np && ops[pend[pj]!]!.call <= tRet && !pendingUsable(pending, pbits, pj)) pj++;
     if (pj < np && ops[pend[pj]!]!.call <= tRet) {
       if (tryLinearize(pend[pj]!, pj, tRet)) {
-        phase2 = false;
+        scanningPending = false;
         cur = next[head]!;
       } else {
         pj++;
@@ -434,11 +489,7 @@ function search<S, I, O>(model: Model<S, I, O>, ops: History<I, O>, deadline: nu
       continue;
     }
     // Nothing can go next: backtrack.
-    if (depth === 0) {
-      if (trackBest && bestDirty) snapshot();
-      return { status: 'illegal', steps, configurations: cache.size, ...(best ? { best } : {}) };
-    }
-    if (bestDirty) snapshot();
+    if (depth === 0) return result('illegal');
     depth--;
     const o = stackOp[depth]!;
     cache.markFinished(stackCfg[depth]!);
@@ -450,21 +501,191 @@ function search<S, I, O>(model: Model<S, I, O>, ops: History<I, O>, deadline: nu
       hc = (hc ^ zobrist[c]!) >>> 0;
       unlift(o);
       done--;
-      phase2 = false;
+      scanningPending = false;
       cur = next[o]!;
     } else {
       const p = pidx[o]!;
       pbits[p >>> 5]! &= ~(1 << (p & 31));
-      phase2 = true;
+      scanningPending = true;
       pj = stackPj[depth]! + 1;
       tRet = stackT[depth]!;
     }
   }
-  if (trackBest) {
-    bestDepth = depth;
-    snapshot();
+  return result('ok');
+}
+
+// ---------------------------------------------------------------------------------------
+// 2. Just-in-time linearization, breadth-first (Lowe).
+
+/** A linearization, newest operation first (shared between configurations). */
+interface Path {
+  readonly op: number;
+  readonly prev: Path | null;
+}
+
+interface JitConfig<S> {
+  /** Completed operations linearized before their return (sorted). Returned ones are all linearized. */
+  open: number[];
+  /** Bitset over pending positions: the pending operations linearized. */
+  used: Uint32Array;
+  state: S;
+  /** Bucket: hash of open and state (not of used: configurations differing only there are compared). */
+  key: number;
+  path: Path | null;
+  dead: boolean;
+}
+
+/** A set of configurations that keeps only the undominated ones. */
+class ConfigSet<S> {
+  private readonly buckets = new Map<number, JitConfig<S>[]>();
+  size = 0;
+  constructor(private readonly equal: (a: S, b: S) => boolean) {}
+
+  /** False if c is already in the set or dominated; otherwise adds it and drops what it dominates. */
+  add(c: JitConfig<S>): boolean {
+    const bucket = this.buckets.get(c.key);
+    if (bucket === undefined) {
+      this.buckets.set(c.key, [c]);
+      this.size++;
+      return true;
+    }
+    for (let i = 0; i < bucket.length; i++) {
+      const e = bucket[i]!;
+      if (!sameOps(e.open, c.open) || !this.equal(e.state, c.state)) continue;
+      if (subset(e.used, c.used)) return false;
+      if (subset(c.used, e.used)) {
+        e.dead = true;
+        bucket[i] = bucket[bucket.length - 1]!;
+        bucket.pop();
+        i--;
+        this.size--;
+      }
+    }
+    bucket.push(c);
+    this.size++;
+    return true;
   }
-  return { status: 'ok', steps, configurations: cache.size, ...(best ? { best } : {}) };
+
+  values(): JitConfig<S>[] {
+    const out: JitConfig<S>[] = [];
+    for (const b of this.buckets.values()) out.push(...b);
+    return out;
+  }
+}
+
+function sameOps(a: number[], b: number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function subset(a: Uint32Array, b: Uint32Array): boolean {
+  for (let w = 0; w < a.length; w++) if ((a[w]! & ~b[w]!) !== 0) return false;
+  return true;
+}
+
+interface JitResult<S> extends SearchResult {
+  status: 'ok' | 'illegal' | 'timeout';
+  /** When illegal: the operation whose return could not be linearized... */
+  violation?: number;
+  /** ...the configurations just before it... */
+  before?: JitConfig<S>[];
+  /** ...and the operations called by then and not returned (completed and pending). */
+  inFlight?: number[];
+}
+
+/** With `until`: only whether the history is linearizable up to (and including) that time. */
+function justInTime<S, I, O>(model: Model<S, I, O>, ops: History<I, O>, deadline: number, until = Infinity): JitResult<S> {
+  const n = ops.length;
+  const equal = model.equal ?? ((a: S, b: S) => a === b);
+  const hashState = model.hash ?? (() => 0);
+  const pending = pendingOps(ops);
+  const { pend, pidx } = pending;
+  const wp = (pend.length + 31) >>> 5;
+  const zobrist = zobristKeys(n);
+  const keyOf = (openHash: number, state: S) => (openHash + Math.imul(hashState(state) | 0, 0x9e3779b1)) | 0;
+  const openHash = (open: number[]) => open.reduce((h, o) => (h ^ zobrist[o]!) >>> 0, 0);
+
+  let steps = 0;
+  let configurations = 1;
+  let frontier: JitConfig<S>[] = [];
+  {
+    const state = model.init();
+    frontier.push({ open: [], used: new Uint32Array(wp), state, key: keyOf(0, state), path: null, dead: false });
+  }
+  const called: number[] = []; // completed operations called and not yet returned
+  let pendCalled = 0; // pending operations called so far: pend[0 .. pendCalled)
+
+  for (const e of sortedEvents(ops)) {
+    if (e < n) {
+      if (pidx[e]! >= 0) pendCalled++;
+      else called.push(e);
+      continue;
+    }
+    const o = e - n;
+    if (ops[o]!.return > until) break;
+    called.splice(called.indexOf(o), 1);
+    const oop = ops[o]!;
+    const next = new ConfigSet<S>(equal);
+    const closure = new ConfigSet<S>(equal);
+    const queue: JitConfig<S>[] = [];
+    for (const x of frontier) {
+      const at = x.open.indexOf(o);
+      if (at >= 0) {
+        // Already linearized: it simply returns.
+        const open = x.open.filter((y) => y !== o);
+        next.add({ ...x, open, key: keyOf(openHash(open), x.state), dead: false });
+      } else if (closure.add(x)) {
+        queue.push(x);
+      }
+    }
+    // Every sequence of called operations ending with o, breadth-first (so that shorter
+    // sequences, which dominate longer ones using more pending operations, come first).
+    for (let qi = 0; qi < queue.length; qi++) {
+      const y = queue[qi]!;
+      if (y.dead) continue;
+      if ((steps & 0xff) === 0 && now() > deadline) return { status: 'timeout', steps, configurations };
+      steps++;
+      const [ok, ns] = model.step(y.state, oop.input, oop.output);
+      if (ok && next.add({ open: y.open, used: y.used, state: ns, key: keyOf(openHash(y.open), ns), path: { op: o, prev: y.path }, dead: false })) {
+        configurations++;
+      }
+      for (const c of called) {
+        if (y.open.includes(c)) continue;
+        steps++;
+        const op = ops[c]!;
+        const [okc, nsc] = model.step(y.state, op.input, op.output);
+        if (!okc) continue;
+        const open = [...y.open, c].sort((a, b) => a - b);
+        const z: JitConfig<S> = { open, used: y.used, state: nsc, key: keyOf(openHash(open), nsc), path: { op: c, prev: y.path }, dead: false };
+        if (closure.add(z)) {
+          queue.push(z);
+          configurations++;
+        }
+      }
+      for (let j = 0; j < pendCalled; j++) {
+        if (!pendingUsable(pending, y.used, j)) continue;
+        steps++;
+        const op = ops[pend[j]!]!;
+        const [okp, nsp] = model.step(y.state, op.input, op.output);
+        // A pending operation that changes nothing only leads to dominated configurations.
+        if (!okp || equal(nsp, y.state)) continue;
+        const used = y.used.slice();
+        used[j >>> 5]! |= 1 << (j & 31);
+        const z: JitConfig<S> = { open: y.open, used, state: nsp, key: keyOf(openHash(y.open), nsp), path: { op: pend[j]!, prev: y.path }, dead: false };
+        if (closure.add(z)) {
+          queue.push(z);
+          configurations++;
+        }
+      }
+    }
+    if (next.size === 0) {
+      const inFlight = [o, ...called, ...Array.from(pend.subarray(0, pendCalled))];
+      return { status: 'illegal', steps, configurations, violation: o, before: frontier, inFlight };
+    }
+    frontier = next.values();
+  }
+  return { status: 'ok', steps, configurations };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -482,125 +703,166 @@ function explain<S, I, O>(
   partitions: number,
   deadline: number,
 ): IllegalInfo {
-  const n = part.length;
-  // Events in time order; event k is the call (e < n) or return (e >= n) of operation e % n.
-  const events: number[] = [];
-  for (let i = 0; i < n; i++) {
-    events.push(i);
-    if (part[i]!.return !== Infinity) events.push(n + i);
-  }
-  const timeOf = (e: number) => (e < n ? part[e]!.call : part[e - n]!.return);
-  events.sort((a, b) => byTime(timeOf(a), timeOf(b)) || (a < n ? 0 : 1) - (b < n ? 0 : 1) || (a % n) - (b % n));
+  const byGlobal = new Map<number, Operation<I, O>>();
+  part.forEach((op, i) => byGlobal.set(global[i]!, op));
+  const line = (i: number) => `    ${describeOp(model, i, byGlobal.get(i)!)}`;
+  const header = `not linearizable (partition ${partition + 1} of ${partitions}, ${part.length} operations)`;
 
-  // The history cut after its first k events: operations not returned by then are pending.
-  // Linearizability is prefix-closed, so "cut k is illegal" is monotone in k.
-  const cut = (k: number): { ops: Operation<I, O>[]; ids: number[] } => {
-    const returned = new Set<number>();
-    const called: number[] = [];
-    for (let j = 0; j < k; j++) {
-      const e = events[j]!;
-      if (e < n) called.push(e);
-      else returned.add(e - n);
+  // The exact states need the history as it is; normalizing (faster) may merge states.
+  let prepared = { ops: part.slice(), ids: global.slice() };
+  let j = justInTime(model, prepared.ops, now() + (deadline - now()) / 4);
+  if (j.status !== 'illegal' && model.normalize) {
+    prepared = prepare(model, part, global);
+    j = justInTime(model, prepared.ops, deadline);
+  }
+  if (j.status !== 'illegal') {
+    return {
+      partition,
+      partitions,
+      partitionOperations: global.slice(),
+      violation: -1,
+      possibleStates: [],
+      longestPrefix: [],
+      prefixState: '',
+      concurrent: [],
+      core: global.slice(),
+      coreMinimal: false,
+      explanation: `${header}\n  (no explanation: out of time)`,
+    };
+  }
+  const violation = prepared.ids[j.violation!]!;
+  const until = byGlobal.get(violation)!.return;
+  const before = j.before!;
+  // Configurations describe states of the normalized history: replay their linearizations on
+  // the original operations to describe the real states.
+  const replay = (c: JitConfig<S>): { order: number[]; state: S } => {
+    const order: number[] = [];
+    for (let p = c.path; p !== null; p = p.prev) order.push(prepared.ids[p.op]!);
+    order.reverse();
+    let state = model.init();
+    for (const i of order) {
+      const op = byGlobal.get(i)!;
+      const [ok, ns] = model.step(state, op.input, op.output);
+      if (!ok) return { order, state: c.state };
+      state = ns;
     }
-    return { ops: called.map((i) => (returned.has(i) ? part[i]! : relaxed(part[i]!))), ids: called.map((i) => global[i]!) };
+    return { order, state };
   };
-  const illegal = (ops: History<I, O>, ids: number[]) => search(model, prepare(model, ops, ids).ops, deadline, false).status === 'illegal';
+  const rep = before.reduce((a, b) => (count(b.used) < count(a.used) ? b : a));
+  const { order: longestPrefix, state: repState } = replay(rep);
+  const inPrefix = new Set(longestPrefix);
+  const concurrent = j.inFlight!.map((o) => prepared.ids[o]!).filter((i) => i !== violation && !inPrefix.has(i));
+  const possibleStates = [...new Set(before.slice(0, 100).map((c) => describeState(model, replay(c).state)))];
 
-  let lo = 0;
-  let hi = events.length; // cut(hi) is known illegal, cut(lo) legal (or not proven illegal)
-  while (hi - lo > 1) {
-    const mid = (lo + hi) >>> 1;
-    const c = cut(mid);
-    if (illegal(c.ops, c.ids)) hi = mid;
-    else lo = mid;
-  }
-  const { ops, ids } = cut(hi);
-  const violation = global[events[hi - 1]! % n]!;
+  // The operations called by the violation's return. The search found no linearization of
+  // them up to that time, whatever happens later, so with any operations called later (or
+  // relaxed as below) the history is not linearizable either.
+  const events = sortedEvents(part);
+  const n = part.length;
+  const cutAt = events.indexOf(n + global.indexOf(violation));
+  const called: number[] = [];
+  for (let k = 0; k <= cutAt; k++) if (events[k]! < n) called.push(events[k]!);
+  const cut = called.map((i) => part[i]!);
+  const ids = called.map((i) => global[i]!);
 
-  // Core: relax operations (forget their output and return) while the cut stays illegal;
-  // relaxing only adds linearizations, so one final pass of single operations is 1-minimal.
-  const current = ops.slice();
-  const definite = current.flatMap((op, j) => (op.return !== Infinity ? [j] : []));
+  // Core: relax operations while that stays so. Relaxing only adds linearizations, so a pass
+  // over single operations at the end is 1-minimal. Forgetting outputs first (keeping return
+  // times) is cheap and makes most values unobserved, which makes the pending operations of
+  // the second phase (forgetting return times too) cheap for models that normalize them.
+  const illegal = (ops: History<I, O>) => justInTime(model, prepare(model, ops, ids).ops, deadline, until).status === 'illegal';
+  const level = new Array<0 | 1 | 2>(cut.length).fill(0); // original, output forgotten, relaxed
+  const build = (): Operation<I, O>[] =>
+    cut.map((op, k) => (level[k] === 0 ? op : level[k] === 1 ? { ...op, output: UNKNOWN } : relaxed(op)));
   let coreMinimal = true;
-  const isRelaxed = new Set<number>();
-  let chunk = Math.max(1, Math.ceil(definite.length / 2));
-  outer: for (;;) {
-    for (let s = 0; s < definite.length; s += chunk) {
-      if (now() > deadline) {
-        coreMinimal = false;
-        break outer;
+  /** ddmin-style: tries setting groups of `items` to `to`, halving the groups down to one. */
+  const minimize = (items: number[], to: 1 | 2): void => {
+    let chunk = Math.max(1, Math.ceil(items.length / 2));
+    for (;;) {
+      for (let s = 0; s < items.length; s += chunk) {
+        if (now() > deadline) {
+          coreMinimal = false;
+          return;
+        }
+        const group = items.slice(s, s + chunk).filter((k) => level[k]! < to);
+        if (group.length === 0) continue;
+        const saved = group.map((k) => level[k]!);
+        for (const k of group) level[k] = to;
+        if (!illegal(build())) group.forEach((k, i) => (level[k] = saved[i]!));
       }
-      const group = definite.slice(s, s + chunk).filter((j) => !isRelaxed.has(j));
-      if (group.length === 0) continue;
-      for (const j of group) current[j] = relaxed(ops[j]!);
-      if (illegal(current, ids)) {
-        for (const j of group) isRelaxed.add(j);
-      } else {
-        for (const j of group) current[j] = ops[j]!;
-      }
+      if (chunk === 1) return;
+      chunk = Math.ceil(chunk / 2);
     }
-    if (chunk === 1) break;
-    chunk = Math.ceil(chunk / 2);
+  };
+  const allDefinite = cut.flatMap((op, k) => (op.return !== Infinity ? [k] : []));
+  // First forget the outputs of the longest stretch of history before the violation that
+  // allows it (binary search: relaxing more is monotone), so that the rest works on a window.
+  const returns = [...new Set(allDefinite.map((k) => cut[k]!.return))].sort((a, b) => a - b);
+  let lo = 0; // forgetting outputs returned before returns[lo] keeps it illegal (none: trivially)
+  let hi = returns.length; // ... before returns[hi] does not (or not proven in time)
+  while (hi - lo > 1 && now() <= deadline) {
+    const mid = (lo + hi) >>> 1;
+    for (const k of allDefinite) level[k] = cut[k]!.return < returns[mid]! ? 1 : 0;
+    if (illegal(build())) lo = mid;
+    else hi = mid;
   }
-  const core = definite.filter((j) => !isRelaxed.has(j)).map((j) => ids[j]!);
+  for (const k of allDefinite) level[k] = returns.length > 0 && cut[k]!.return < returns[lo]! ? 1 : 0;
+  minimize(
+    allDefinite.filter((k) => level[k] === 0 && cut[k]!.output !== UNKNOWN),
+    1,
+  );
+  // Then forget return times too.
+  minimize(allDefinite, 2);
+  // What is left keeps its output too; check each is still needed.
+  const kept = allDefinite.filter((k) => level[k] !== 2);
+  for (const k of kept) level[k] = 0;
+  if (coreMinimal) minimize(kept, 2);
+  const core = allDefinite.filter((k) => level[k] !== 2).map((k) => ids[k]!);
 
-  // The longest linearizable prefix of the cut history, and what could not follow it.
-  const prepared = prepare(model, ops, ids);
-  const pops = prepared.ops;
-  const r = search(model, pops, Math.max(deadline, now() + 200), true);
-  const order = r.best?.order ?? [];
-  const prefixState = r.best?.state ?? model.init();
-  const inPrefix = new Set(order);
-  let firstReturn = violation;
-  let tFirst = Infinity;
-  for (let j = 0; j < pops.length; j++) {
-    if (!inPrefix.has(j) && pops[j]!.return < tFirst) {
-      tFirst = pops[j]!.return;
-      firstReturn = prepared.ids[j]!;
-    }
-  }
-  const unlinearizable: IllegalInfo['unlinearizable'] = [];
-  for (let j = 0; j < pops.length; j++) {
-    if (inPrefix.has(j) || pops[j]!.call > tFirst) continue;
-    const [ok] = model.step(prefixState, pops[j]!.input, pops[j]!.output);
-    unlinearizable.push({ op: prepared.ids[j]!, reason: ok ? 'dead end' : 'step rejected' });
-  }
-
-  const info: IllegalInfo = {
+  const prefixState = describeState(model, repState);
+  const shown = longestPrefix.slice(-8);
+  const explanation = [
+    header,
+    `  this operation cannot be linearized:`,
+    line(violation),
+    `  possible states just before it returned: ${possibleStates.join(', ')}`,
+    `  operations whose outcomes conflict (${core.length}${coreMinimal ? '' : ', not minimized: out of time'}; all other` +
+      ` operations treated as "may or may not have taken effect"):`,
+    ...capped(core, line),
+    `  one linearization of the history up to then (${longestPrefix.length} operations${shown.length < longestPrefix.length ? `, the last ${shown.length}` : ''}), leaving ${prefixState}:`,
+    ...shown.map(line),
+    ...(concurrent.length > 0 ? [`  called but not linearized in it:`, ...capped(concurrent, line)] : []),
+  ].join('\n');
+  return {
     partition,
     partitions,
     partitionOperations: global.slice(),
     violation,
+    possibleStates,
+    longestPrefix,
+    prefixState,
+    concurrent,
     core,
     coreMinimal,
-    longestPrefix: order.map((j) => prepared.ids[j]!),
-    prefixState: describeState(model, prefixState),
-    unlinearizable,
-    firstReturn,
-    explanation: '',
+    explanation,
   };
-  const byGlobal = new Map<number, Operation<I, O>>();
-  part.forEach((op, i) => byGlobal.set(global[i]!, op));
-  const line = (i: number) => `    ${describeOp(model, i, byGlobal.get(i)!)}`;
-  const shown = info.longestPrefix.slice(-8);
-  info.explanation = [
-    `not linearizable (partition ${partition + 1} of ${partitions}, ${n} operations)`,
-    `  first violation, at the return of:`,
-    line(violation),
-    `  operations whose outcomes conflict (${core.length}${coreMinimal ? '' : ', not minimized: out of time'}; every other` +
-      ` operation treated as "may or may not have taken effect"):`,
-    ...core.map(line),
-    `  longest linearizable prefix: ${order.length} operations${shown.length < order.length ? `, the last ${shown.length}` : ''}:`,
-    ...shown.map(line),
-    `  state after it: ${info.prefixState}`,
-    `  none of these can go next:`,
-    ...unlinearizable.map((u) => `${line(u.op)}  (${u.reason})`),
-  ].join('\n');
-  return info;
+}
+
+function capped(ids: number[], line: (i: number) => string, max = 20): string[] {
+  const out = ids.slice(0, max).map(line);
+  if (ids.length > max) out.push(`    ... and ${ids.length - max} more`);
+  return out;
+}
+
+function count(bits: Uint32Array): number {
+  let c = 0;
+  for (let w of bits) {
+    for (; w !== 0; w &= w - 1) c++;
+  }
+  return c;
 }
 
 function describeState<S, I, O>(model: Model<S, I, O>, state: S): string {
-  return model.describeState ? model.describeState(state) : JSON.stringify(state) ?? String(state);
+  return model.describeState ? model.describeState(state) : (JSON.stringify(state) ?? String(state));
 }
 
 function describeOp<S, I, O>(model: Model<S, I, O>, index: number, op: Operation<I, O>): string {

@@ -92,52 +92,38 @@ const show = (v: string | null): string => (v === null ? 'absent' : v === UNREAD
 const UNREAD = '\u0000k8ts.linearizability.unread';
 
 /**
- * Rewrites one key's history into an equivalent one that is much cheaper to search when
- * operations are pending (timed out: they may take effect at any later time, or never):
+ * Rewrites one key's history into an equivalent one that is cheaper to search:
  *
- * - A get whose output is unknown has no effect and constrains nothing: dropped.
- * - A pending put or CAS whose value is the only write of that value and is observed by a
- *   completed operation (a get returning it, a successful CAS expecting it, a put whose prev
- *   is it) must have taken effect before that operation returned: it becomes an operation
- *   that returns then (its output stays unknown).
- * - Values no operation compares against (never read, never expected by a CAS, never a
- *   prev) only matter as "some value": they are all renamed to one value, so that the
- *   pending writes of them become identical, and the checker tries identical pending
- *   operations in call order only.
+ * - A get whose output is unknown (it timed out) has no effect and constrains nothing: dropped.
+ * - Values no operation compares against (never returned by a get, never expected by a CAS,
+ *   never a put's prev) only matter as "some value that is not any of the others": they are
+ *   all renamed to one value. Timed-out writes of such values then become identical, and the
+ *   checker tries identical pending operations in call order only, instead of every subset.
  *
- * Every step of the model compares values only by equality with the values renamed away
- * from, so neither rewrite changes any step's result, hence not the verdict.
+ * The model compares values only by equality, and never with a renamed value, so no step's
+ * result changes, hence neither does the verdict.
  */
 function normalizeKv(part: History<KvInput, KvOutput>): Array<Operation<KvInput, KvOutput> | null> {
   const compared = new Set<string>();
-  const observedBy = new Map<string, number>(); // value -> earliest return of a completed op reading it
-  const writers = new Map<string, number>();
-  const observe = (v: string | null | undefined, op: Operation<KvInput, KvOutput>) => {
-    if (v === null || v === undefined) return;
-    compared.add(v);
-    if (op.return !== Infinity) observedBy.set(v, Math.min(observedBy.get(v) ?? Infinity, op.return));
-  };
-  for (const op of part) {
-    const { input, output } = op;
-    if (input.kind === 'put' || input.kind === 'cas') writers.set(input.value, (writers.get(input.value) ?? 0) + 1);
+  const written = new Set<string>();
+  for (const { input, output } of part) {
+    if (input.kind === 'put' || input.kind === 'cas') written.add(input.value);
     if (input.kind === 'cas' && input.expected !== null) compared.add(input.expected);
     if (output === UNKNOWN) continue;
-    if (input.kind === 'get') observe(outputOf<'get'>(input, output).value, op);
-    else if (input.kind === 'put') observe(outputOf<'put'>(input, output).prev, op);
-    else if (input.kind === 'cas' && outputOf<'cas'>(input, output).ok) observe(input.expected, op);
+    if (input.kind === 'get') {
+      const v = outputOf<'get'>(input, output).value;
+      if (v !== null) compared.add(v);
+    } else if (input.kind === 'put') {
+      const prev = outputOf<'put'>(input, output).prev;
+      if (prev !== undefined && prev !== null) compared.add(prev);
+    }
   }
-  const rename = !writers.has(UNREAD) && !compared.has(UNREAD);
+  const rename = !written.has(UNREAD) && !compared.has(UNREAD);
   return part.map((op) => {
     const { input } = op;
     if (input.kind === 'get') return op.output === UNKNOWN ? null : op;
-    if (input.kind === 'delete') return op;
-    let out = op;
-    const seen = observedBy.get(input.value);
-    if (op.return === Infinity && seen !== undefined && seen >= op.call && writers.get(input.value) === 1) {
-      out = { ...out, return: seen };
-    }
-    if (rename && !compared.has(input.value)) out = { ...out, input: { ...input, value: UNREAD } };
-    return out;
+    if (input.kind === 'delete' || !rename || compared.has(input.value)) return op;
+    return { ...op, input: { ...input, value: UNREAD } };
   });
 }
 

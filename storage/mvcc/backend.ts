@@ -3,6 +3,7 @@
 // and publishes committed events to watchers. It decides nothing about time or ordering:
 // the single-node store and the Raft driver feed it batches.
 import { ClassicLevel } from 'classic-level';
+import { rename, rm } from 'node:fs/promises';
 import type { Compare, KeyValue, RangeOptions, RangeResult, TxnOp, TxnOpResult, TxnRequest, TxnResult } from '../store.ts';
 import { CompactedError, StoreError, errors } from '../errors.ts';
 import { toBuffer } from '../bytes.ts';
@@ -51,8 +52,8 @@ const EMPTY = Buffer.alloc(0);
 export class MvccBackend {
   readonly hub: WatchHub;
   readonly leases = new Map<number, Lease>();
-  private readonly index = new KeyIndex();
-  private readonly cache = new RecordCache(64 * 1024 * 1024);
+  private index = new KeyIndex();
+  private cache = new RecordCache(64 * 1024 * 1024);
   /** Revision visible to readers: every write up to it is durable and published. */
   private current = 0;
   private compactRev = 0;
@@ -75,7 +76,7 @@ export class MvccBackend {
   private stagedEvents: CommittedEvent[] = [];
 
   private constructor(
-    private readonly db: DB,
+    private db: DB,
     private readonly options: BackendOptions,
   ) {
     this.hub = new WatchHub(
@@ -419,6 +420,66 @@ export class MvccBackend {
     }
   }
 
+  // ---- whole-state copies (Raft snapshots) ----
+
+  /** A value stored under a meta key by `applyBatch`'s `extra` ops (e.g. the Raft applied index). */
+  async readMeta(name: string): Promise<Buffer | undefined> {
+    this.checkUsable();
+    return this.db.get(metaKey(name));
+  }
+
+  /**
+   * A consistent copy of the whole database as of every batch applied so far (an explicit
+   * LevelDB snapshot taken now, synchronously). Close it when done.
+   */
+  exportState(): StateExport {
+    this.checkUsable();
+    const db = this.db;
+    const snapshot = db.snapshot();
+    return {
+      readMeta: (name) => db.get(metaKey(name), { snapshot }),
+      async *chunks(maxBytes: number) {
+        let batch: Array<[Buffer, Buffer]> = [];
+        let bytes = 0;
+        for await (const [k, v] of db.iterator({ snapshot })) {
+          batch.push([k, v]);
+          bytes += k.length + v.length;
+          if (bytes >= maxBytes) {
+            yield batch;
+            batch = [];
+            bytes = 0;
+          }
+        }
+        if (batch.length > 0) yield batch;
+      },
+      close: () => snapshot.close(),
+    };
+  }
+
+  /**
+   * Replaces the whole state with the LevelDB database in `sourceDir` (moved into place):
+   * a replica installing a snapshot. Watchers stay registered and resume from their next
+   * revision in the new history (or are canceled as compacted). No batch may be applied
+   * concurrently.
+   */
+  async restore(sourceDir: string): Promise<void> {
+    this.checkUsable();
+    await this.cleanup;
+    await this.db.close();
+    await rm(this.options.dir, { recursive: true, force: true });
+    await rename(sourceDir, this.options.dir);
+    const db: DB = new ClassicLevel<Buffer, Buffer>(this.options.dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    await db.open();
+    this.db = db;
+    this.index = new KeyIndex();
+    this.cache = new RecordCache(64 * 1024 * 1024);
+    this.leases.clear();
+    this.dbBytes = 0;
+    this.noSpaceAlarm = false;
+    await this.load();
+    this.hub.resync();
+  }
+
   // ---- lifecycle ----
 
   private checkUsable(): void {
@@ -462,3 +523,11 @@ function holds(cmp: number, result: Compare['result']): boolean {
 }
 
 export { CompactedError };
+
+/** A consistent read-only view of a backend's whole database (see `MvccBackend.exportState`). */
+export interface StateExport {
+  readMeta(name: string): Promise<Buffer | undefined>;
+  /** Every key/value of the database in key order, in batches of about `maxBytes`. */
+  chunks(maxBytes: number): AsyncIterable<Array<[Buffer, Buffer]>>;
+  close(): Promise<void>;
+}

@@ -98,6 +98,18 @@ export class WatchHub {
     }
   }
 
+  /**
+   * The history was replaced (a replica installed a snapshot): every synced watcher replays
+   * from its next revision out of the new history, or is canceled if that was compacted.
+   */
+  resync(): void {
+    for (const w of this.watchers) {
+      if (!w.synced) continue;
+      w.synced = false;
+      void this.replay(w);
+    }
+  }
+
   closeAll(): void {
     for (const w of [...this.watchers]) this.remove(w);
   }

@@ -19,7 +19,11 @@ export function defaultCronJob(obj: KubeObject): void {
   setDefault(spec, 'suspend', false);
   setDefault(spec, 'successfulJobsHistoryLimit', 3);
   setDefault(spec, 'failedJobsHistoryLimit', 1);
-  const jobSpec = child(child(spec, 'jobTemplate'), 'spec');
+  const jobTemplate = child(spec, 'jobTemplate');
+  // JobTemplateSpec's ObjectMeta is a Go value: its zero creationTimestamp serializes as null.
+  const jobMeta = child(jobTemplate, 'metadata');
+  if (jobMeta.creationTimestamp === undefined) jobMeta.creationTimestamp = null;
+  const jobSpec = child(jobTemplate, 'spec');
   defaultPodFailurePolicy(jobSpec);
   defaultPodTemplateSpec(child(jobSpec, 'template'));
 }

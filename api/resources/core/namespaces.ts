@@ -99,6 +99,8 @@ export const namespaces: ResourceDescriptor = {
       keepStatus(obj, old);
     },
     prepareForStatusUpdate: keepSpec,
+    prepareForFinalizeUpdate: prepareNamespaceFinalize,
+    validateFinalizeUpdate: validateNamespaceFinalize,
     tracksGeneration: false,
   },
   storageResource: 'namespaces',

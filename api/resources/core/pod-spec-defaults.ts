@@ -46,6 +46,8 @@ export function defaultContainer(c: J): void {
   }
   if (!c.terminationMessagePath) c.terminationMessagePath = '/dev/termination-log';
   if (!c.terminationMessagePolicy) c.terminationMessagePolicy = 'File';
+  // ResourceRequirements is a Go value in Container: it always serializes, `resources: {}` at least.
+  if (!isObj(c.resources)) c.resources = {};
   for (const port of objs(c.ports)) if (!port.protocol) port.protocol = 'TCP';
   for (const env of objs(c.env)) if (isObj(env.valueFrom)) defaultFieldRef(env.valueFrom.fieldRef);
   if (isObj(c.resources)) {
@@ -133,6 +135,9 @@ export function defaultPodSpec(spec: J): void {
 /** Defaults of an embedded pod template (`spec.template` of workloads, PodTemplate.template). */
 export function defaultPodTemplateSpec(template: unknown): void {
   if (!isObj(template)) return;
+  // The template's ObjectMeta is a Go value: its zero creationTimestamp serializes as null.
+  const meta = child(template, 'metadata');
+  if (meta.creationTimestamp === undefined) meta.creationTimestamp = null;
   defaultPodSpec(child(template, 'spec'));
 }
 

@@ -255,13 +255,13 @@ function prepareForStatusUpdate(pod: KubeObject, old: KubeObject): void {
 }
 
 /**
- * Upstream's CheckGracefulDelete when the client gives no grace period: the pod's
+ * Upstream's CheckGracefulDelete: the requested grace period, else the pod's
  * terminationGracePeriodSeconds, but 0 for unscheduled or finished pods, and 1 for negative values.
  */
-function defaultGracePeriodSeconds(pod: KubeObject): number {
+function defaultGracePeriodSeconds(pod: KubeObject, requested?: number): number {
   const s = spec(pod);
   const phase = section(pod, 'status').phase;
-  let period = typeof s.terminationGracePeriodSeconds === 'number' ? s.terminationGracePeriodSeconds : 0;
+  let period = requested ?? (typeof s.terminationGracePeriodSeconds === 'number' ? s.terminationGracePeriodSeconds : 0);
   if (!s.nodeName) period = 0;
   if (phase === 'Failed' || phase === 'Succeeded') period = 0;
   return period < 0 ? 1 : period;

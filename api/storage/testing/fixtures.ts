@@ -96,10 +96,10 @@ export const pods: ResourceDescriptor = {
     prepareForCreate(obj) {
       obj.status = { phase: 'Pending' };
     },
-    defaultGracePeriodSeconds(obj) {
+    defaultGracePeriodSeconds(obj, requested) {
       const spec = obj.spec as { nodeName?: string; terminationGracePeriodSeconds?: number } | undefined;
       if (!spec?.nodeName) return 0;
-      return spec.terminationGracePeriodSeconds ?? 30;
+      return requested ?? spec.terminationGracePeriodSeconds ?? 30;
     },
   }),
   storageResource: 'pods',
