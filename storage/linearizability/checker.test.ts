@@ -365,3 +365,41 @@ test('differential: agrees with a brute-force check of the definition on small r
   }
   assert.ok(legal > 300 && illegal > 300, `legal ${legal}, illegal ${illegal}`);
 });
+
+test('differential: both searches, with and without the KV normalization, agree on medium random histories', () => {
+  const rnd = new SeededRandom(77);
+  const plain: Model<string | null, KvInput, KvOutput> = { ...kvModel, normalize: undefined, overwrites: undefined };
+  let legal = 0;
+  let illegal = 0;
+  for (let i = 0; i < 300; i++) {
+    const h = randomKvHistory({
+      seed: 5000 + i,
+      operations: 20 + rnd.intn(40),
+      clients: 2 + rnd.intn(5),
+      keys: 1 + rnd.intn(2),
+      pendingRate: rnd.pick([0, 0.1, 0.3]),
+      latency: 5,
+    });
+    for (const o of h) {
+      if (o.output === UNKNOWN || !rnd.chance(0.03)) continue;
+      if (o.output.kind === 'get') o.output = kvOut.get(rnd.pick([null, `v${rnd.intn(h.length)}`]));
+      else if (o.output.kind === 'cas') o.output = kvOut.cas(!o.output.ok);
+      else if (o.output.kind === 'delete') o.output = kvOut.delete(!o.output.deleted);
+    }
+    const verdicts = [
+      checkOperations(kvModel, h, { search: 'depth-first', explain: false, timeoutMs: 5000 }).result,
+      checkOperations(kvModel, h, { search: 'just-in-time', explain: false, timeoutMs: 5000 }).result,
+      checkOperations(plain, h, { search: 'depth-first', explain: false, timeoutMs: 5000 }).result,
+      checkOperations(plain, h, { search: 'just-in-time', explain: false, timeoutMs: 5000 }).result,
+    ];
+    const decided = verdicts.filter((v) => v !== 'unknown');
+    assert.ok(decided.length >= 2, `history ${i}: ${verdicts}`);
+    assert.ok(
+      decided.every((v) => v === decided[0]),
+      `history ${i}: depth-first, just-in-time, plain depth-first, plain just-in-time: ${verdicts}`,
+    );
+    if (decided[0] === 'ok') legal++;
+    else illegal++;
+  }
+  assert.ok(legal > 50 && illegal > 50, `legal ${legal}, illegal ${illegal}`);
+});

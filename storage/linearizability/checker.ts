@@ -2,35 +2,37 @@
 //
 // The history is split into independent parts (P-compositionality: per key for the KV model;
 // a history is linearizable iff every part is), and each part is checked on its own by two
-// searches for a sequential order of its operations that respects real time and the model:
+// searches for a sequential order of its operations that respects real time and the model,
+// run in alternating slices; the first verdict wins.
 //
 // 1. Wing & Gong's depth-first search, as in Porcupine: call and return events in a doubly
 //    linked list sorted by time; an operation may be linearized next iff its call comes before
 //    the first return of the operations not yet linearized; linearizing unlinks its events,
 //    backtracking relinks them; and every configuration (bitset of linearized operations,
-//    model state) is remembered so that none is explored twice (Lowe). This finds a
-//    linearization of a linearizable history in close to linear time, but proving a history
-//    NOT linearizable means exhausting every configuration, which with long-lived operations
-//    (timeouts) can be exponential. So it runs with a step budget, and if that runs out:
+//    model state) is remembered so that none is explored twice (Lowe). It finds a
+//    linearization of a linearizable history in about linear time, but proving a history NOT
+//    linearizable means exhausting every configuration, which with long-lived operations
+//    (timeouts) can take exponential time.
 //
 // 2. Lowe's just-in-time linearization, breadth-first: walk the events in time order keeping
 //    the set of all configurations that explain the history so far, where an operation is
 //    linearized only when something needs it, at the latest at its own return. At a return
 //    of an operation, each configuration that has not linearized it is extended by every
-//    sequence of already-called operations ending with it. The set is small (about 2^k times
-//    the number of possible states, for k operations in flight), so the cost is linear in
-//    the length of the history, and the first return that leaves the set empty is exactly
-//    where the history stops being linearizable.
+//    sequence of already-called operations ending with it. The set stays small when few
+//    operations are in flight at a time, so the cost grows linearly with the length of the
+//    history whether it is linearizable or not, and the first return that leaves the set
+//    empty is where the history stops being linearizable (which the explanation reports).
 //
 // Operations that never returned ("pending": `return: Infinity`, unknown output) may take
 // effect at any time after their call, or never: a part is linearizable as soon as every
 // completed operation is linearized. Both searches try pending operations last, try identical
-// pending operations in call order only, and skip a configuration when one with the same
-// completed operations and state but a subset of the pending ones is (or, depth-first, was
-// fully) explored: whatever is possible after linearizing more pending operations was
-// possible without them. Without this, every timed-out operation could double the work.
+// pending operations in call order only, skip pending operations that would change nothing or
+// be overwritten at once, and skip a configuration when one with the same completed operations
+// and state but a subset of the pending ones is (or, depth-first, was fully) explored: whatever
+// is possible after linearizing more pending operations was possible without them. Without
+// this, every timed-out operation could double the work.
 
-import { UNKNOWN, validateHistory, type History, type Operation } from './history.ts';
+import { UNKNOWN, validateHistory, type History, type Operation, type Unknown } from './history.ts';
 import type { Model } from './model.ts';
 
 export type CheckVerdict = 'ok' | 'illegal' | 'unknown';
@@ -43,7 +45,7 @@ export interface CheckOptions {
   /** Time budget for the explanation, on top of `timeoutMs`. Default: 2000. */
   explainTimeoutMs?: number;
   /**
-   * 'auto' (default): depth-first with a step budget, then just-in-time. The others force one
+   * 'auto' (default): both searches, alternating, first verdict wins. The others force one
    * search (for tests and benchmarks).
    */
   search?: 'auto' | 'depth-first' | 'just-in-time';
@@ -57,8 +59,8 @@ export interface CheckStats {
   steps: number;
   /** Configurations remembered by the searches. */
   configurations: number;
-  /** Partitions the depth-first search did not decide within its budget. */
-  fallbacks: number;
+  /** Partitions where the just-in-time search finished first (the depth-first one did on the others). */
+  decidedJustInTime: number;
   elapsedMs: number;
 }
 
@@ -75,13 +77,21 @@ export interface IllegalInfo {
    * what it returned, before it returned. -1 if the explanation ran out of time.
    */
   violation: number;
-  /** The model states consistent with the history just before that return (described). */
+  /**
+   * The model states consistent with the history just before that return, described, before
+   * any of the operations still in flight (`concurrent`) takes effect. From at most 100
+   * configurations; if the exact search ran out of time, values no operation reads may be
+   * merged into one.
+   */
   possibleStates: string[];
   /** One linearization of the history just before that return (the longest linearizable prefix). */
   longestPrefix: number[];
   /** The model state after `longestPrefix`, described. */
   prefixState: string;
-  /** Operations called by then but not in `longestPrefix`: they could have gone before `violation`. */
+  /**
+   * Operations called by then but not in `longestPrefix` (pending ones only if they would change
+   * `prefixState`): they could have gone before `violation`.
+   */
   concurrent: number[];
   /**
    * A small set of operations whose outcomes cannot all hold: keeping their outputs and return
@@ -114,14 +124,19 @@ export function checkOperations<S, I, O>(model: Model<S, I, O>, history: History
     largestPartition: parts.reduce((m, p) => Math.max(m, p.length), 0),
     steps: 0,
     configurations: 0,
-    fallbacks: 0,
+    decidedJustInTime: 0,
     elapsedMs: 0,
   };
   let result: CheckVerdict = 'ok';
   let info: IllegalInfo | undefined;
   for (let p = 0; p < parts.length; p++) {
     const part = parts[p]!;
-    const verdict = decide(model, prepare(model, part, []).ops, deadline, stats, options.search);
+    const prepared = prepare(
+      model,
+      part,
+      part.map((_, i) => i),
+    );
+    const { status: verdict, jit } = decide(model, prepared.ops, deadline, stats, options.search);
     if (verdict === 'timeout') {
       result = 'unknown';
       break;
@@ -136,7 +151,8 @@ export function checkOperations<S, I, O>(model: Model<S, I, O>, history: History
           if (i === undefined) throw new Error('model.partition must return operations of the history, not copies');
           return i;
         });
-        info = explain(model, part, global, p, parts.length, now() + (options.explainTimeoutMs ?? 2000));
+        const known = jit && { ids: prepared.ids.map((i) => global[i]!), result: jit };
+        info = explain(model, part, global, p, parts.length, now() + (options.explainTimeoutMs ?? 2000), known);
       }
       break;
     }
@@ -145,29 +161,62 @@ export function checkOperations<S, I, O>(model: Model<S, I, O>, history: History
   return info === undefined ? { result, stats } : { result, info, stats };
 }
 
-/** Depth-first search with a budget, then the just-in-time search. */
+/**
+ * Work between yields of a search (and deadline checks), counted as model steps plus
+ * CONFIG_WORK per configuration remembered (which costs about that many steps), so that the
+ * alternating searches get similar time, deterministically.
+ */
+const SLICE = 4096;
+const CONFIG_WORK = 16;
+
+/** Work done so far by a search; yielded every SLICE units of work or so. */
+interface Progress {
+  steps: number;
+  configurations: number;
+}
+
+function finish<T>(search: Generator<Progress, T>): T {
+  for (;;) {
+    const r = search.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * 'auto' runs both searches in alternating slices and takes the first verdict: depth-first
+ * wins on most linearizable histories, just-in-time on the rest.
+ */
 function decide<S, I, O>(
   model: Model<S, I, O>,
   ops: History<I, O>,
   deadline: number,
   stats?: CheckStats,
   which: CheckOptions['search'] = 'auto',
-): 'ok' | 'illegal' | 'timeout' {
-  if (which !== 'just-in-time') {
-    const d = depthFirst(model, ops, deadline, which === 'depth-first' ? Infinity : 10_000 + 50 * ops.length);
-    if (stats) {
-      stats.steps += d.steps;
-      stats.configurations += d.configurations;
+): { status: 'ok' | 'illegal' | 'timeout'; jit?: JitResult<S> } {
+  const searches: Array<Generator<Progress, SearchResult | JitResult<S>>> = [];
+  if (which !== 'just-in-time') searches.push(depthFirst(model, ops, deadline));
+  if (which !== 'depth-first') searches.push(justInTime(model, ops, deadline));
+  const progress = searches.map((): Progress => ({ steps: 0, configurations: 0 }));
+  for (;;) {
+    for (let i = 0; i < searches.length; i++) {
+      const r = searches[i]!.next();
+      if (!r.done) {
+        progress[i] = r.value;
+        continue;
+      }
+      progress[i] = r.value;
+      if (stats) {
+        for (const p of progress) {
+          stats.steps += p.steps;
+          stats.configurations += p.configurations;
+        }
+        if (searches.length > 1 && i === 1) stats.decidedJustInTime++;
+      }
+      for (const other of searches) other.return(undefined as never);
+      const jit = which === 'depth-first' || (which === 'auto' && i === 0) ? undefined : (r.value as JitResult<S>);
+      return jit ? { status: r.value.status, jit } : { status: r.value.status };
     }
-    if (d.status !== 'budget') return d.status;
   }
-  const j = justInTime(model, ops, deadline);
-  if (stats) {
-    stats.fallbacks++;
-    stats.steps += j.steps;
-    stats.configurations += j.configurations;
-  }
-  return j.status;
 }
 
 /** Applies model.normalize, keeping track of which operation is which. */
@@ -215,9 +264,15 @@ interface PendingOps {
    * identical to pend[j], which must be linearized before pend[j] may be (-1: none).
    */
   classPrev: Int32Array;
+  /**
+   * blind[j]: pend[j] overwrites the state whatever it was (Model.overwrites). Right after
+   * another pending operation it would only make the first one pointless: that sequence is
+   * dominated by the blind one alone, so the searches skip it.
+   */
+  blind: Uint8Array;
 }
 
-function pendingOps(ops: History<unknown, unknown>): PendingOps {
+function pendingOps<I, O>(ops: History<I, O>, overwrites?: (input: I, output: O | Unknown) => boolean): PendingOps {
   const n = ops.length;
   const list: number[] = [];
   for (let i = 0; i < n; i++) if (ops[i]!.return === Infinity) list.push(i);
@@ -234,7 +289,9 @@ function pendingOps(ops: History<unknown, unknown>): PendingOps {
     if (before !== undefined) classPrev[j] = before;
     lastOfClass.set(k, j);
   }
-  return { pend, pidx, classPrev };
+  const blind = new Uint8Array(pend.length);
+  if (overwrites) pend.forEach((o, j) => (blind[j] = overwrites(ops[o]!.input, ops[o]!.output) ? 1 : 0));
+  return { pend, pidx, classPrev, blind };
 }
 
 function inputKey(input: unknown): string | undefined {
@@ -351,18 +408,16 @@ class ConfigCache<S> {
 // ---------------------------------------------------------------------------------------
 // 1. Depth-first (Wing & Gong, Lowe's memoization, Porcupine's linked list).
 
-interface SearchResult {
-  status: 'ok' | 'illegal' | 'timeout' | 'budget';
-  steps: number;
-  configurations: number;
+interface SearchResult extends Progress {
+  status: 'ok' | 'illegal' | 'timeout';
 }
 
-function depthFirst<S, I, O>(model: Model<S, I, O>, ops: History<I, O>, deadline: number, budget: number): SearchResult {
+function* depthFirst<S, I, O>(model: Model<S, I, O>, ops: History<I, O>, deadline: number): Generator<Progress, SearchResult> {
   const n = ops.length;
   const equal = model.equal ?? ((a: S, b: S) => a === b);
   const hashState = model.hash;
-  const pending = pendingOps(ops);
-  const { pend, pidx } = pending;
+  const pending = pendingOps(ops, model.overwrites?.bind(model));
+  const { pend, pidx, blind } = pending;
   const np = pend.length;
   // Completed operations get dense indices for their bitset.
   const cidx = new Int32Array(n).fill(-1);
@@ -460,11 +515,12 @@ function depthFirst<S, I, O>(model: Model<S, I, O>, ops: History<I, O>, deadline
   let scanningPending = false; // after the completed candidates, the pending ones
   let pj = 0;
   let tRet = 0; // time of the first return not linearized: pending operations called by then may go
-  let iterations = 0;
+  let nextYield = SLICE;
   while (done < nc) {
-    if ((++iterations & 0xff) === 0) {
+    if (steps + CONFIG_WORK * cache.size >= nextYield) {
+      nextYield = steps + CONFIG_WORK * cache.size + SLICE;
       if (now() > deadline) return result('timeout');
-      if (steps > budget) return result('budget');
+      yield { steps, configurations: cache.size };
     }
     if (!scanningPending) {
       if (cur !== -1 && cur < n) {
@@ -478,7 +534,8 @@ function depthFirst<S, I, O>(model: Model<S, I, O>, ops: History<I, O>, deadline
       pj = 0;
       continue;
     }
-    while (pj < np && ops[pend[pj]!]!.call <= tRet && !pendingUsable(pending, pbits, pj)) pj++;
+    const afterPending = depth > 0 && pidx[stackOp[depth - 1]!]! >= 0;
+    while (pj < np && ops[pend[pj]!]!.call <= tRet && (!pendingUsable(pending, pbits, pj) || (afterPending && blind[pj] === 1))) pj++;
     if (pj < np && ops[pend[pj]!]!.call <= tRet) {
       if (tryLinearize(pend[pj]!, pj, tRet)) {
         scanningPending = false;
@@ -533,6 +590,8 @@ interface JitConfig<S> {
   key: number;
   path: Path | null;
   dead: boolean;
+  /** Reached by linearizing a pending operation (in the current closure). */
+  afterPending?: boolean;
 }
 
 /** A set of configurations that keeps only the undominated ones. */
@@ -585,7 +644,6 @@ function subset(a: Uint32Array, b: Uint32Array): boolean {
 }
 
 interface JitResult<S> extends SearchResult {
-  status: 'ok' | 'illegal' | 'timeout';
   /** When illegal: the operation whose return could not be linearized... */
   violation?: number;
   /** ...the configurations just before it... */
@@ -595,18 +653,19 @@ interface JitResult<S> extends SearchResult {
 }
 
 /** With `until`: only whether the history is linearizable up to (and including) that time. */
-function justInTime<S, I, O>(model: Model<S, I, O>, ops: History<I, O>, deadline: number, until = Infinity): JitResult<S> {
+function* justInTime<S, I, O>(model: Model<S, I, O>, ops: History<I, O>, deadline: number, until = Infinity): Generator<Progress, JitResult<S>> {
   const n = ops.length;
   const equal = model.equal ?? ((a: S, b: S) => a === b);
   const hashState = model.hash ?? (() => 0);
-  const pending = pendingOps(ops);
-  const { pend, pidx } = pending;
+  const pending = pendingOps(ops, model.overwrites?.bind(model));
+  const { pend, pidx, blind } = pending;
   const wp = (pend.length + 31) >>> 5;
   const zobrist = zobristKeys(n);
   const keyOf = (openHash: number, state: S) => (openHash + Math.imul(hashState(state) | 0, 0x9e3779b1)) | 0;
   const openHash = (open: number[]) => open.reduce((h, o) => (h ^ zobrist[o]!) >>> 0, 0);
 
   let steps = 0;
+  let nextYield = SLICE;
   let configurations = 1;
   let frontier: JitConfig<S>[] = [];
   {
@@ -615,6 +674,36 @@ function justInTime<S, I, O>(model: Model<S, I, O>, ops: History<I, O>, deadline
   }
   const called: number[] = []; // completed operations called and not yet returned
   let pendCalled = 0; // pending operations called so far: pend[0 .. pendCalled)
+
+  // For each state met, the called pending operations that change it and the states they
+  // lead to (steps are pure). A pending operation that changes nothing only leads to
+  // configurations dominated by the one it started from, and in most states most pending
+  // operations change nothing (a CAS expecting another value), so this saves most steps.
+  interface Effective {
+    state: S;
+    upto: number;
+    list: number[];
+    results: S[];
+  }
+  const effective = new Map<number, Effective[]>();
+  const effectiveFrom = (state: S): Effective => {
+    const h = hashState(state) | 0;
+    let bucket = effective.get(h);
+    if (bucket === undefined) effective.set(h, (bucket = []));
+    let eff = bucket.find((x) => equal(x.state, state));
+    if (eff === undefined) bucket.push((eff = { state, upto: 0, list: [], results: [] }));
+    for (; eff.upto < pendCalled; eff.upto++) {
+      const j = eff.upto;
+      const op = ops[pend[j]!]!;
+      steps++;
+      const [ok, ns] = model.step(state, op.input, op.output);
+      if (ok && !equal(ns, state)) {
+        eff.list.push(j);
+        eff.results.push(ns);
+      }
+    }
+    return eff;
+  };
 
   for (const e of sortedEvents(ops)) {
     if (e < n) {
@@ -639,12 +728,40 @@ function justInTime<S, I, O>(model: Model<S, I, O>, ops: History<I, O>, deadline
         queue.push(x);
       }
     }
+    // Whether a configuration reached by a pending operation, with these open operations and
+    // this state, can be followed by anything but what would overwrite it (which makes it
+    // pointless: the overwriting operation alone does as well) or fail.
+    const worth = new Map<number, Array<{ open: number[]; state: S; worth: boolean }>>();
+    const worthAfterPending = (open: number[], state: S): boolean => {
+      if (!model.overwrites) return true;
+      const k = keyOf(openHash(open), state);
+      let bucket = worth.get(k);
+      if (bucket === undefined) worth.set(k, (bucket = []));
+      const hit = bucket.find((x) => sameOps(x.open, open) && equal(x.state, state));
+      if (hit) return hit.worth;
+      let w = effectiveFrom(state).list.some((j) => blind[j] === 0);
+      for (let i = -1; !w && i < called.length; i++) {
+        const c = i < 0 ? o : called[i]!;
+        if (i >= 0 && open.includes(c)) continue;
+        const op = ops[c]!;
+        if (model.overwrites(op.input, op.output)) continue;
+        steps++;
+        w = model.step(state, op.input, op.output)[0];
+      }
+      bucket.push({ open, state, worth: w });
+      return w;
+    };
+
     // Every sequence of called operations ending with o, breadth-first (so that shorter
     // sequences, which dominate longer ones using more pending operations, come first).
     for (let qi = 0; qi < queue.length; qi++) {
       const y = queue[qi]!;
       if (y.dead) continue;
-      if ((steps & 0xff) === 0 && now() > deadline) return { status: 'timeout', steps, configurations };
+      if (steps + CONFIG_WORK * configurations >= nextYield) {
+        nextYield = steps + CONFIG_WORK * configurations + SLICE;
+        if (now() > deadline) return { status: 'timeout', steps, configurations };
+        yield { steps, configurations };
+      }
       steps++;
       const [ok, ns] = model.step(y.state, oop.input, oop.output);
       if (ok && next.add({ open: y.open, used: y.used, state: ns, key: keyOf(openHash(y.open), ns), path: { op: o, prev: y.path }, dead: false })) {
@@ -663,16 +780,23 @@ function justInTime<S, I, O>(model: Model<S, I, O>, ops: History<I, O>, deadline
           configurations++;
         }
       }
-      for (let j = 0; j < pendCalled; j++) {
-        if (!pendingUsable(pending, y.used, j)) continue;
-        steps++;
-        const op = ops[pend[j]!]!;
-        const [okp, nsp] = model.step(y.state, op.input, op.output);
-        // A pending operation that changes nothing only leads to dominated configurations.
-        if (!okp || equal(nsp, y.state)) continue;
+      const eff = effectiveFrom(y.state);
+      for (let t = 0; t < eff.list.length; t++) {
+        const j = eff.list[t]!;
+        if (!pendingUsable(pending, y.used, j) || (y.afterPending && blind[j] === 1)) continue;
+        const nsp = eff.results[t]!;
+        if (!worthAfterPending(y.open, nsp)) continue;
         const used = y.used.slice();
         used[j >>> 5]! |= 1 << (j & 31);
-        const z: JitConfig<S> = { open: y.open, used, state: nsp, key: keyOf(openHash(y.open), nsp), path: { op: pend[j]!, prev: y.path }, dead: false };
+        const z: JitConfig<S> = {
+          open: y.open,
+          used,
+          state: nsp,
+          key: keyOf(openHash(y.open), nsp),
+          path: { op: pend[j]!, prev: y.path },
+          dead: false,
+          afterPending: true,
+        };
         if (closure.add(z)) {
           queue.push(z);
           configurations++;
@@ -702,6 +826,8 @@ function explain<S, I, O>(
   partition: number,
   partitions: number,
   deadline: number,
+  /** The just-in-time search of the normalized partition, if it was the one that decided. */
+  known?: { ids: number[]; result: JitResult<S> },
 ): IllegalInfo {
   const byGlobal = new Map<number, Operation<I, O>>();
   part.forEach((op, i) => byGlobal.set(global[i]!, op));
@@ -709,11 +835,15 @@ function explain<S, I, O>(
   const header = `not linearizable (partition ${partition + 1} of ${partitions}, ${part.length} operations)`;
 
   // The exact states need the history as it is; normalizing (faster) may merge states.
-  let prepared = { ops: part.slice(), ids: global.slice() };
-  let j = justInTime(model, prepared.ops, now() + (deadline - now()) / 4);
-  if (j.status !== 'illegal' && model.normalize) {
-    prepared = prepare(model, part, global);
-    j = justInTime(model, prepared.ops, deadline);
+  let prepared: { ids: number[] } = { ids: global };
+  let j = finish(justInTime(model, part, now() + (deadline - now()) / 4));
+  if (j.status !== 'illegal' && known) {
+    prepared = known;
+    j = known.result;
+  } else if (j.status !== 'illegal' && model.normalize) {
+    const normalized = prepare(model, part, global);
+    prepared = normalized;
+    j = finish(justInTime(model, normalized.ops, deadline));
   }
   if (j.status !== 'illegal') {
     return {
@@ -751,7 +881,17 @@ function explain<S, I, O>(
   const rep = before.reduce((a, b) => (count(b.used) < count(a.used) ? b : a));
   const { order: longestPrefix, state: repState } = replay(rep);
   const inPrefix = new Set(longestPrefix);
-  const concurrent = j.inFlight!.map((o) => prepared.ids[o]!).filter((i) => i !== violation && !inPrefix.has(i));
+  const equal = model.equal ?? ((a: S, b: S) => a === b);
+  const concurrent = j
+    .inFlight!.map((o) => prepared.ids[o]!)
+    .filter((i) => {
+      if (i === violation || inPrefix.has(i)) return false;
+      const op = byGlobal.get(i)!;
+      if (op.return !== Infinity) return true;
+      // A pending operation is worth listing only if it could change the state.
+      const [ok, ns] = model.step(repState, op.input, op.output);
+      return ok && !equal(ns, repState);
+    });
   const possibleStates = [...new Set(before.slice(0, 100).map((c) => describeState(model, replay(c).state)))];
 
   // The operations called by the violation's return. The search found no linearization of
@@ -769,11 +909,15 @@ function explain<S, I, O>(
   // over single operations at the end is 1-minimal. Forgetting outputs first (keeping return
   // times) is cheap and makes most values unobserved, which makes the pending operations of
   // the second phase (forgetting return times too) cheap for models that normalize them.
-  const illegal = (ops: History<I, O>) => justInTime(model, prepare(model, ops, ids).ops, deadline, until).status === 'illegal';
+  let coreMinimal = true;
+  const illegal = (ops: History<I, O>) => {
+    const status = finish(justInTime(model, prepare(model, ops, ids).ops, deadline, until)).status;
+    if (status === 'timeout') coreMinimal = false; // counted as "not shown illegal": still sound
+    return status === 'illegal';
+  };
   const level = new Array<0 | 1 | 2>(cut.length).fill(0); // original, output forgotten, relaxed
   const build = (): Operation<I, O>[] =>
     cut.map((op, k) => (level[k] === 0 ? op : level[k] === 1 ? { ...op, output: UNKNOWN } : relaxed(op)));
-  let coreMinimal = true;
   /** ddmin-style: tries setting groups of `items` to `to`, halving the groups down to one. */
   const minimize = (items: number[], to: 1 | 2): void => {
     let chunk = Math.max(1, Math.ceil(items.length / 2));
@@ -824,13 +968,13 @@ function explain<S, I, O>(
     header,
     `  this operation cannot be linearized:`,
     line(violation),
-    `  possible states just before it returned: ${possibleStates.join(', ')}`,
+    `  possible states just before it returned, but for operations in flight: ${possibleStates.join(', ')}`,
     `  operations whose outcomes conflict (${core.length}${coreMinimal ? '' : ', not minimized: out of time'}; all other` +
       ` operations treated as "may or may not have taken effect"):`,
     ...capped(core, line),
     `  one linearization of the history up to then (${longestPrefix.length} operations${shown.length < longestPrefix.length ? `, the last ${shown.length}` : ''}), leaving ${prefixState}:`,
     ...shown.map(line),
-    ...(concurrent.length > 0 ? [`  called but not linearized in it:`, ...capped(concurrent, line)] : []),
+    ...(concurrent.length > 0 ? [`  in flight (called, not linearized in it; none of them helps):`, ...capped(concurrent, line)] : []),
   ].join('\n');
   return {
     partition,

@@ -5,7 +5,8 @@ import { UNKNOWN, type History, type Operation, type Unknown } from './history.t
 /**
  * A sequential specification: the checker looks for an order of the operations, consistent
  * with real time, in which every operation is a legal `step` from the state left by the
- * previous ones.
+ * previous ones. `step` must be a pure function of its arguments and must not modify `state`
+ * (states are shared and remembered).
  *
  * Contract for `step` with `output === UNKNOWN`: it must accept (return `[true, s]`) and
  * return the state after the operation took effect, choosing the outcome the operation would
@@ -31,6 +32,12 @@ export interface Model<S, I, O> {
    * resolved or made identical here; see kvModel.
    */
   normalize?(part: History<I, O>): Array<Operation<I, O> | null>;
+  /**
+   * Whether `step(s, input, output)` accepts in every state s and leaves the same state whatever
+   * s was (a blind write: a put whose previous value is not known). Optional; it lets the
+   * checker skip orders in which an operation that never returned is immediately overwritten.
+   */
+  overwrites?(input: I, output: O | Unknown): boolean;
   /** State equality for memoization. Default: `===` (enough for primitive states). */
   equal?(a: S, b: S): boolean;
   /** A hash consistent with `equal`. Default: 0 (all states compared with `equal`). */
@@ -167,6 +174,12 @@ export const kvModel: Model<string | null, KvInput, KvOutput> = {
   },
 
   normalize: normalizeKv,
+
+  overwrites(input, output) {
+    if (input.kind === 'put') return output === UNKNOWN || outputOf<'put'>(input, output).prev === undefined;
+    if (input.kind === 'delete') return output === UNKNOWN || outputOf<'delete'>(input, output).deleted === undefined;
+    return false;
+  },
 
   hash: (state) => (state === null ? 0x9e3779b9 : fnv1a(state)),
 

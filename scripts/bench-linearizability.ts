@@ -2,10 +2,10 @@
 //   npx tsx storage/linearizability/bench.ts [repeats]
 // Prints the median time per check (not a test: times depend on the machine and its load).
 
-import { checkOperations, type CheckOptions } from './checker.ts';
-import { UNKNOWN } from './history.ts';
-import { kvModel, kvOut } from './model.ts';
-import { randomKvHistory, type KvOperation } from './testing.ts';
+import { checkOperations, type CheckOptions } from '../storage/linearizability/checker.ts';
+import { UNKNOWN } from '../storage/linearizability/history.ts';
+import { kvModel, kvOut } from '../storage/linearizability/model.ts';
+import { randomKvHistory, type KvOperation } from '../storage/linearizability/testing.ts';
 
 const repeats = Number(process.argv[2] ?? 3);
 
@@ -47,7 +47,7 @@ function run(label: string, h: KvOperation[], options: CheckOptions, expected: s
   console.log(
     `${label.padEnd(58)} ${r.result.padEnd(8)} ${median(times).toFixed(1).padStart(9)} ms` +
       `  steps ${String(r.stats.steps).padStart(8)}  configs ${String(r.stats.configurations).padStart(7)}` +
-      `  fallbacks ${r.stats.fallbacks}${r.info ? `  core ${r.info.core.length}` : ''}${flag}`,
+      `  jit ${r.stats.decidedJustInTime}${r.info ? `  core ${r.info.core.length}` : ''}${flag}`,
   );
 }
 
