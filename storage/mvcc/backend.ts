@@ -208,9 +208,12 @@ export class MvccBackend {
   /**
    * Apply commands in order and persist them in one synced LevelDB write. A command that
    * fails validation yields its error and changes nothing; the others are unaffected.
-   * `extra` are written in the same batch (e.g. the Raft applied index).
+   * `extra` are written in the same batch (e.g. the Raft applied index). `sync: false`
+   * skips the fsync: for a caller that can replay the batch after a crash (the Raft driver
+   * replays its log from the applied index stored with the data); a later synced write
+   * makes it durable too.
    */
-  async applyBatch(commands: Command[], extra: BatchOp[] = []): Promise<CommandResult[]> {
+  async applyBatch(commands: Command[], extra: BatchOp[] = [], options: { sync?: boolean } = {}): Promise<CommandResult[]> {
     this.checkUsable();
     const results: CommandResult[] = [];
     const compactions: number[] = [];
@@ -227,7 +230,13 @@ export class MvccBackend {
     ops.push(...extra);
     try {
       if (ops.length > 0) {
-        await this.db.batch(ops, { sync: true });
+        // A chained batch: several times cheaper per op than db.batch(array) in classic-level.
+        const batch = this.db.batch();
+        for (const op of ops) {
+          if (op.type === 'put') batch.put(op.key, op.value);
+          else batch.del(op.key);
+        }
+        await batch.write({ sync: options.sync ?? true });
         this.syncedBatches++;
       }
     } catch (err) {

@@ -207,7 +207,12 @@ export class LevelRaftStorage implements Storage {
 
   private async write(ops: BatchOp[], sync: boolean): Promise<void> {
     if (this.closed) throw new Error('raft storage is closed');
-    await this.db.batch(ops, { sync });
+    const batch = this.db.batch(); // chained: cheaper per op than db.batch(array)
+    for (const op of ops) {
+      if (op.type === 'put') batch.put(op.key, op.value);
+      else batch.del(op.key);
+    }
+    await batch.write({ sync });
     this.stats.writes++;
     if (sync) this.stats.syncedWrites++;
   }

@@ -49,7 +49,8 @@ test('writes through any member; a linearizable read on another member sees them
         assert.equal(got.header.revision, expected);
       }
     }
-    // Every member applied the same history.
+    // Every member applied the same history (status is local: wait until all applied it).
+    await c.waitApplied(c.store(await c.leader()).replicaStatus().applied);
     const st = await Promise.all(c.running().map((s) => s.status()));
     assert.deepEqual(new Set(st.map((s) => s.header.revision)).size, 1);
     const lists = await Promise.all(c.running().map((s) => values(s, 'k/')));
@@ -119,6 +120,7 @@ test('a restarted member resumes from its applied index and catches up', () =>
     const leader = await c.leader();
     const f = c.names.find((n) => n !== leader)!;
     for (let i = 0; i < 20; i++) await c.store(leader).put(`a${i}`, `${i}`);
+    await c.waitApplied(c.store(leader).replicaStatus().applied);
     await c.stop(f);
     for (let i = 0; i < 20; i++) await c.store(leader).put(`b${i}`, `${i}`);
     const rev = (await c.store(leader).status()).header.revision;

@@ -142,7 +142,7 @@ const EMPTY = new Uint8Array(0);
 const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
 const LEASE_CHECK_MS = 250;
 
-function encodeApplied(index: number, term: number): Buffer {
+export function encodeApplied(index: number, term: number): Buffer {
   return new Writer(16).uvarint(index).uvarint(term).finish();
 }
 
@@ -200,6 +200,7 @@ function decodeIndexTerm(b: Buffer): { index: number; term: number } {
 const unavailable = (msg: string) => new StoreError('unavailable', msg);
 const errNoLeader = () => unavailable('etcdserver: no leader');
 const errTimeout = () => unavailable('etcdserver: request timed out');
+const errRemoved = () => unavailable('etcdserver: the member has been permanently removed from the cluster');
 const errUnknownOutcome = () => unavailable('etcdserver: request timed out, possibly due to previous leader failure');
 
 /** An error the leader answers a forwarded request with; never leaves the replica. */
@@ -254,10 +255,16 @@ export class Replica {
   /** Last index applied to the backend (stored in it). */
   private applied: number;
   private appliedTerm: number;
+  /** Applied index known to be fsynced in the backend (applies are not synced one by one). */
+  private durableApplied: number;
   /** Last index handed to us by Raft (≥ applied after a restart's replay of conf changes). */
   private raftApplied: number;
   private lastSnapshotInstalled = 0;
   private lead = 0;
+  /** Since when no leader has been known (requests fail fast once that lasts too long). */
+  private noLeaderSince = Date.now();
+  /** This member applied its own removal from the cluster. */
+  private removed = false;
   private isLeader = false;
   private lessor = new Lessor();
   private readonly revoking = new Set<number>();
@@ -328,6 +335,7 @@ export class Replica {
     this.backend = backend;
     this.applied = state.applied;
     this.appliedTerm = state.appliedTerm;
+    this.durableApplied = state.applied;
     this.confState = state.confState;
     this.members = state.members;
     this.raftApplied = storage.snapshot().metadata.index;
@@ -508,6 +516,7 @@ export class Replica {
 
   private onSoftState(ss: SoftState): void {
     const wasLeader = this.isLeader;
+    if (ss.lead === 0 && this.lead !== 0) this.noLeaderSince = Date.now();
     this.lead = ss.lead;
     this.isLeader = ss.raftState === 'leader';
     if (this.isLeader && !wasLeader) {
@@ -559,7 +568,10 @@ export class Replica {
     if (last.index > this.applied) {
       const extra = [{ type: 'put' as const, key: metaKey(META_APPLIED), value: encodeApplied(last.index, last.term) }];
       if (confChanged) extra.push({ type: 'put', key: metaKey(META_CONF), value: encodeConf(this.confState, this.members) });
-      results = await this.backend.applyBatch(commands, extra);
+      // Not fsynced: the entries are durable in the raft log, and a crash replays them from
+      // the applied index stored with the data. The log is only compacted below an index
+      // the backend has synced (maybeCompactLog).
+      results = await this.backend.applyBatch(commands, extra, { sync: false });
       this.stats.applyBatches++;
       this.stats.appliedEntries += entries.filter((e) => e.index > this.applied).length;
       this.applied = last.index;
@@ -598,7 +610,10 @@ export class Replica {
     if (cc.type === 'removeNode') {
       this.members.delete(cc.nodeId);
       this.transport.removePeer(cc.nodeId);
-      if (cc.nodeId === this.id) this.log('warn', {}, `${this.name} was removed from the cluster`);
+      if (cc.nodeId === this.id) {
+        this.removed = true;
+        this.log('warn', {}, `${this.name} was removed from the cluster`);
+      }
       return;
     }
     const m = decodeMemberContext(cc.context) ?? this.members.get(cc.nodeId);
@@ -641,7 +656,16 @@ export class Replica {
   private async maybeCompactLog(): Promise<void> {
     const snapIndex = this.storage.snapshot().metadata.index;
     if (this.raftApplied < this.applied || this.applied - snapIndex < this.snapshotEntries) return;
+    await this.syncApplied();
     await this.storage.compact(this.applied, this.confState, this.catchUpEntries);
+  }
+
+  /** Makes every applied batch durable (one synced write of the applied index). */
+  private async syncApplied(): Promise<void> {
+    if (this.durableApplied >= this.applied) return;
+    const index = this.applied;
+    await this.backend.applyBatch([], [{ type: 'put', key: metaKey(META_APPLIED), value: encodeApplied(index, this.appliedTerm) }], { sync: true });
+    this.durableApplied = index;
   }
 
   // ---- snapshots ----
@@ -758,7 +782,7 @@ export class Replica {
       done();
     }
     const conf = decodeConf(await this.backend.readMeta(META_CONF));
-    this.applied = this.raftApplied = meta.index;
+    this.applied = this.raftApplied = this.durableApplied = meta.index;
     this.appliedTerm = meta.term;
     this.lastSnapshotInstalled = meta.index;
     this.confState = meta.confState;
@@ -946,7 +970,8 @@ export class Replica {
 
   private waitForLeader(deadline: number): Promise<void> {
     if (this.lead !== 0) return Promise.resolve();
-    const until = Math.min(deadline, Date.now() + this.noLeaderTimeoutMs);
+    // Bounded by how long the cluster has been leaderless, not by when this request came.
+    const until = Math.min(deadline, Math.max(this.noLeaderSince + this.noLeaderTimeoutMs, Date.now() + this.tickMs));
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.leaderWaiters = this.leaderWaiters.filter((w) => w !== wake);
@@ -962,8 +987,9 @@ export class Replica {
 
   // ---- RPCs from peers ----
 
-  private async onRpc(_from: number, method: string, payload: Buffer): Promise<Buffer> {
+  private async onRpc(from: number, method: string, payload: Buffer): Promise<Buffer> {
     if (this.closed) throw new RpcRefusal('not-leader', 'replica is closing');
+    if (this.isLeader && !this.raw.raft.trk.progress.has(from)) throw errRemoved();
     switch (method) {
       case 'propose':
       case 'confChange': {
@@ -1021,6 +1047,11 @@ export class Replica {
     clearTimeout(round.timer);
     let retryMs = Math.max(200, 5 * this.tickMs);
     if (this.lead === 0) {
+      if (now - this.noLeaderSince >= this.noLeaderTimeoutMs) {
+        for (const w of round.waiters) w.reject(errNoLeader());
+        round.waiters = [];
+        return this.endReadRound();
+      }
       retryMs = this.tickMs;
     } else {
       try {
@@ -1224,7 +1255,12 @@ export class Replica {
   transferLeadership(name: string): void {
     const id = this.memberIdByName(name);
     if (id === undefined) throw new Error(`unknown member ${name}`);
-    this.raw.transferLeader(id);
+    try {
+      this.raw.transferLeader(id);
+    } catch (e) {
+      if (isRaftError(e, 'proposal-dropped')) throw errNoLeader();
+      throw e;
+    }
     this.schedule();
   }
 
@@ -1261,6 +1297,7 @@ export class Replica {
   checkUsable(): void {
     if (this.closed) throw errors.closed();
     if (this.failed) throw unavailable(`replica failed: ${this.failed.message}`);
+    if (this.removed) throw errRemoved();
   }
 
   private fail(e: unknown): void {
@@ -1292,6 +1329,7 @@ export class Replica {
       this.byIndex.clear();
       await this.transport?.close().catch(() => undefined);
       await this.loopRunning;
+      if (!this.failed) await this.syncApplied().catch(() => undefined);
       await this.backend.close().catch(() => undefined);
       await this.storage.close().catch(() => undefined);
       for (const d of this.received.values()) await rm(d, { recursive: true, force: true }).catch(() => undefined);
@@ -1304,7 +1342,7 @@ export class Replica {
  * A crash between recording an installed snapshot in raft storage and moving its MVCC
  * database into place is finished here; a database received but never recorded is dropped.
  */
-async function finishSnapshotInstall(storage: LevelRaftStorage, mvccDir: string, incomingDir: string): Promise<void> {
+export async function finishSnapshotInstall(storage: LevelRaftStorage, mvccDir: string, incomingDir: string): Promise<void> {
   if (!(await exists(incomingDir))) return;
   const db = new ClassicLevel<Buffer, Buffer>(incomingDir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
   let index = 0;

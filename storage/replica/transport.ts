@@ -220,6 +220,7 @@ class Peer {
   flushScheduled = false;
   backoffMs = 0;
   retryAt = 0;
+  connectedAt = 0;
   readonly rpcs = new Map<number, PendingRpc>();
   connectWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
 
@@ -371,7 +372,7 @@ export class Transport {
       s.setKeepAlive(true, 5000);
       s.write(frame(F_HELLO, this.hello(p.id, 'raft')));
       p.connected = true;
-      p.backoffMs = 0;
+      p.connectedAt = Date.now();
       for (const w of p.connectWaiters.splice(0)) w.resolve();
       if (p.queue.length > 0) this.flush(p);
     });
@@ -390,8 +391,13 @@ export class Transport {
       p.socket = undefined;
       const wasConnected = p.connected;
       p.connected = false;
-      p.backoffMs = wasConnected ? BACKOFF_MIN_MS : Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_MIN_MS, p.backoffMs * 2));
+      // A connection that lived a while starts the backoff over; one refused at once (a
+      // peer that is down, or one that rejects our hello) backs off further each time.
+      const lived = wasConnected && Date.now() - p.connectedAt > 1000;
+      p.backoffMs = lived ? BACKOFF_MIN_MS : Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_MIN_MS, p.backoffMs * 2));
       p.retryAt = Date.now() + p.backoffMs;
+      // Messages written to a connection that broke may be lost: tell Raft.
+      if (wasConnected && p.queue.length === 0 && !this.closed) this.options.handler.onUnreachable(p.id);
       this.failPeer(p, new TransportError(`connection to peer ${p.id} (${p.addr}) closed`));
     });
     return true;
