@@ -134,7 +134,7 @@ export class GarbageCollector {
 
   /** solid / dangling / waiting for one ownerReference of an item in `namespace` ('' if cluster-scoped). */
   async ownerState(ref: OwnerReference, namespace: string): Promise<OwnerState> {
-    if (this.graph.ownerSolid(ref)) return 'solid';
+    if (this.graph.ownerSolid(ref, namespace)) return 'solid';
     if (this.absentOwners.has(ref.uid)) return 'dangling';
     let mapping = this.mapper.map(ref.apiVersion, ref.kind);
     if (!mapping) {
@@ -197,7 +197,7 @@ export class GarbageCollector {
     const id = node.identity;
     const deletingDependents = isDeletingDependents(node);
     if (node.deletionTimestamp && !deletingDependents) return {};
-    if (!deletingDependents && node.owners.every((o) => this.graph.ownerSolid(o))) return {};
+    if (!deletingDependents && node.owners.every((o) => this.graph.ownerSolid(o, id.namespace))) return {};
 
     const latest = await this.getLatest(id);
     if (!latest) return {};

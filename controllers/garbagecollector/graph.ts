@@ -80,10 +80,16 @@ export class Graph {
     }
   }
 
-  /** Whether an owner is known, live and not being deleted in the foreground. */
-  ownerSolid(ref: OwnerReference): boolean {
+  /**
+   * Whether an owner is known at the coordinates the reference resolves to from a dependent
+   * in `namespace` ('' when cluster-scoped), and live (not being deleted).
+   */
+  ownerSolid(ref: OwnerReference, namespace: string): boolean {
     const n = this.nodes.get(ref.uid);
-    return !!n && !isDeletingDependents(n) && !n.deletionTimestamp;
+    if (!n || n.deletionTimestamp || n.identity.name !== ref.name) return false;
+    // A namespaced owner lives in its dependent's namespace; a cluster-scoped dependent has none.
+    if (n.identity.ref.namespaced && (namespace === '' || n.identity.namespace !== namespace)) return false;
+    return true;
   }
 
   /** An object added or updated, as a monitor saw it. */
@@ -109,7 +115,7 @@ export class Graph {
     const ownersChanged = !old || ownersKey(old.owners) !== ownersKey(owners);
     if (ownersChanged) {
       // A dependent whose owner is unknown or going away needs a look (a virtual owner upstream).
-      if (owners.some((o) => !this.ownerSolid(o))) work.attemptToDelete.add(uid);
+      if (owners.some((o) => !this.ownerSolid(o, identity.namespace))) work.attemptToDelete.add(uid);
       // Owners waiting in the foreground may have lost a blocking dependent.
       for (const o of [...(old?.owners ?? []), ...owners]) {
         const on = this.nodes.get(o.uid);

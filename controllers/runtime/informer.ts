@@ -212,9 +212,13 @@ export class Informer<T extends KubeObject = KubeObject> {
     const items: T[] = [];
     let cont: string | undefined;
     let rv = '';
+    let kind: string | undefined;
+    let apiVersion: string | undefined;
     try {
       do {
         const page = await this.lw.list({ limit: this.pageSize, continue: cont });
+        kind ??= page.kind;
+        apiVersion ??= page.apiVersion;
         items.push(...(page.items ?? []));
         cont = page.metadata?.continue || undefined;
         if (!rv || cont === undefined) rv = page.metadata?.resourceVersion ?? rv;
@@ -224,7 +228,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       if (cont === undefined || !isGone(err)) throw err;
       return this.lw.list({});
     }
-    return { items, metadata: { resourceVersion: rv } };
+    return { kind, apiVersion, items, metadata: { resourceVersion: rv } };
   }
 
   private async listAndReplace(): Promise<void> {

@@ -183,6 +183,7 @@ export class LeaderElector {
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private reportedLeader = '';
+  private leading = false;
 
   constructor(opts: LeaderElectorOptions) {
     this.opts = opts;
@@ -195,8 +196,9 @@ export class LeaderElector {
     if (this.renewDeadlineMs <= this.retryMs * 1.2) throw new Error('renewDeadline must be greater than retryPeriod*JitterFactor');
   }
 
+  /** Whether this candidate currently leads (between onStartedLeading and onStoppedLeading). */
   isLeader(): boolean {
-    return this.core.isLeader();
+    return this.leading;
   }
 
   run(): Promise<void> {
@@ -357,12 +359,14 @@ export class LeaderElector {
   private async main(): Promise<void> {
     while (!this.stopped) {
       if (!(await this.acquire())) break;
+      this.leading = true;
       try {
         await this.opts.onStartedLeading();
       } catch (err) {
         log.error({ err }, 'onStartedLeading failed');
       }
       await this.renew();
+      this.leading = false;
       try {
         await this.opts.onStoppedLeading();
       } catch (err) {

@@ -79,21 +79,16 @@ describe('WorkQueue', () => {
     assert.equal(clock.pending(), 0);
   });
 
-  it('addRateLimited backs off exponentially per key; forget resets', () => {
+  it('addRateLimited backs off exponentially per key; forget resets', async () => {
     const clock = new FakeClock();
     const q = new WorkQueue<string>({ clock, rateLimiter: new ItemExponentialFailureRateLimiter(5, 1000) });
     const delays: number[] = [];
     for (let i = 0; i < 10; i++) {
       const before = clock.now();
       q.addRateLimited('k');
-      let waited = 0;
-      while (q.len() === 0) {
-        clock.step(1);
-        waited++;
-      }
+      for (let waited = 0; q.len() === 0 && waited < 5000; waited++) clock.step(1);
       delays.push(clock.now() - before);
-      void q.get().then((k) => q.done(k!));
-      void waited;
+      q.done((await q.get())!);
     }
     assert.deepEqual(delays, [5, 10, 20, 40, 80, 160, 320, 640, 1000, 1000]);
     assert.equal(q.numRequeues('k'), 10);

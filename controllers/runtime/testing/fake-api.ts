@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Api, ApiResource, DeleteOptions, ListOptions, PatchType, ResourceRef } from '../client.ts';
 import { ApiStatusError } from '../errors.ts';
 import { rfc3339, type KubeList, type KubeObject, type StatusObject } from '../types.ts';
+import { Informer } from '../informer.ts';
 
 export function res(group: string, version: string, resource: string, kind: string, namespaced: boolean, verbs?: string[]): ApiResource {
   return {
@@ -296,4 +297,16 @@ export class FakeApi implements Api {
       }
     }
   }
+}
+
+/** An informer whose cache holds `objects` (synced, never watching): for reconcile tests. */
+export async function staticInformer(objects: KubeObject[] = []): Promise<Informer> {
+  const inf = new Informer({
+    list: async () => ({ items: structuredClone(objects), metadata: { resourceVersion: '1' } }),
+    watch: () => ({ stop() {} }),
+  });
+  inf.start();
+  await inf.waitForSync();
+  await inf.stop();
+  return inf;
 }
