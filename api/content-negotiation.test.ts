@@ -38,6 +38,16 @@ test('plain JSON, YAML, wildcards, protobuf fallback, quality', () => {
   assert.equal(negotiate('application/json, */*').format, 'json');
 });
 
+test('protobuf only where the caller can serve it: objects, not watches nor conversions', () => {
+  const pb = 'application/vnd.kubernetes.protobuf,application/json';
+  assert.equal(negotiate(pb, { protobuf: true }).format, 'protobuf');
+  assert.equal(negotiate(pb, { protobuf: true }).contentType, 'application/vnd.kubernetes.protobuf');
+  assert.equal(negotiate(pb).format, 'json');
+  assert.equal(negotiate(pb, { protobuf: true, watch: true }).format, 'json');
+  assert.equal(negotiate('application/vnd.kubernetes.protobuf;as=Table;v=v1;g=meta.k8s.io, application/json', { protobuf: true }).format, 'json');
+  assert.equal(negotiate('application/json, application/vnd.kubernetes.protobuf', { protobuf: true }).format, 'json');
+});
+
 test('aggregated discovery only on discovery endpoints, with its Content-Type', () => {
   const d = negotiate(kubectlDiscovery, { endpoint: 'discovery' });
   assert.deepEqual(d.target, { kind: 'APIGroupDiscoveryList', version: 'v2' });

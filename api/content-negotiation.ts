@@ -6,7 +6,7 @@
 // `stream=watch` only on watches, `pretty=1` indents. Nothing acceptable: 406.
 import { ApiError, apiErrors } from './errors.ts';
 
-export type Format = 'json' | 'yaml';
+export type Format = 'json' | 'yaml' | 'protobuf';
 
 export type Target =
   | { kind: 'Object' }
@@ -33,6 +33,11 @@ export interface NegotiateOptions {
   endpoint?: 'resource' | 'discovery' | 'other';
   /** A watch request: only JSON can stream, and `stream=watch` is allowed. */
   watch?: boolean;
+  /**
+   * Kubernetes protobuf (`application/vnd.kubernetes.protobuf`) may be answered: objects of
+   * built-in kinds, outside watches. Absent: protobuf is not offered and the next range counts.
+   */
+  protobuf?: boolean;
 }
 
 export interface MediaRange {
@@ -112,10 +117,11 @@ export function parseAccept(header: string): MediaRange[] {
     .map((x) => x.r);
 }
 
-const served: Record<Format, string> = { json: 'application/json', yaml: 'application/yaml' };
+const served: Record<Format, string> = { json: 'application/json', yaml: 'application/yaml', protobuf: 'application/vnd.kubernetes.protobuf' };
 
-function formatFor(r: MediaRange, watch: boolean): Format | undefined {
+function formatFor(r: MediaRange, watch: boolean, protobuf = false): Format | undefined {
   const full = `${r.type}/${r.subtype}`;
+  if (full === 'application/vnd.kubernetes.protobuf' && protobuf && !watch) return 'protobuf';
   if (full === '*/*' || full === 'application/*') return 'json';
   if (full === 'application/json') return 'json';
   if (full === 'application/yaml' && !watch) return 'yaml';
@@ -125,12 +131,13 @@ function formatFor(r: MediaRange, watch: boolean): Format | undefined {
 function acceptRange(r: MediaRange, opts: NegotiateOptions): Negotiated | undefined {
   if (r.q <= 0) return undefined;
   const watch = opts.watch ?? false;
-  const format = formatFor(r, watch);
+  const format = formatFor(r, watch, opts.protobuf);
   if (!format) return undefined;
   const { as, g, v, stream, pretty } = r.params;
   if (stream !== undefined && stream !== '' && (stream !== 'watch' || !watch)) return undefined;
   let target: Target = { kind: 'Object' };
   if (as !== undefined || g !== undefined || v !== undefined) {
+    if (format === 'protobuf') return undefined;
     const endpoint = opts.endpoint ?? 'resource';
     if (endpoint === 'resource' && g === 'meta.k8s.io' && (v === 'v1' || v === 'v1beta1')) {
       if (as === 'Table') target = { kind: 'Table', version: v };

@@ -3,9 +3,9 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import type { Store } from '../storage/store.ts';
-import { openMvccStore } from '../storage/mvcc/mvcc-store.ts';
-import { startApiServer } from '../server/server.ts';
-import { startControllerManager, type ControllerManager } from '../controllers/manager.ts';
+// Heavy modules (the API server, controllers, stores) are imported where they are used, so
+// that light commands (`k8ts member list`, `--help`) start fast.
+import type { ControllerManager } from '../controllers/manager.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { logger } from '../lib/logger.ts';
 
@@ -24,11 +24,46 @@ function storeUrl(value: string): string {
   return value;
 }
 
-async function openStore(dataDir: string, store: string | undefined): Promise<Store> {
-  if (!store) return openMvccStore({ dir: join(dataDir, 'store') });
-  const endpoints = store.split(',').map((e) => e.replace(/^etcd:\/\//, 'http://'));
-  const { openEtcdStore } = await import('../storage/etcd/etcd-store.ts');
-  return openEtcdStore({ endpoints });
+function hostPort(value: string): string {
+  if (!/^(\[[0-9a-fA-F:.]+\]|[^:\s/]+):\d{1,5}$/.test(value)) throw new InvalidArgumentError('expected host:port');
+  return value;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('not a positive integer');
+  return n;
+}
+
+/** A store opened for `up`, with what the banner says about it. */
+interface OpenedStore {
+  store: Store;
+  describe: string;
+}
+
+/**
+ * The store `up` runs on: an existing etcd (`--store etcd://...`), or the embedded default:
+ * a one-member Raft group in `<dataDir>/store` (so members can be added later, see
+ * `k8ts member add`) with etcd's v3 gRPC API on --store-listen (127.0.0.1:2379 if free).
+ */
+async function openStore(dataDir: string, options: UpOptions): Promise<OpenedStore> {
+  if (options.store) {
+    const endpoints = options.store.split(',').map((e) => (/^[a-z]+:\/\//.test(e) ? e : `http://${e}`).replace(/^etcd:\/\//, 'http://'));
+    const { openEtcdStore } = await import('../storage/etcd/etcd-store.ts');
+    return { store: await openEtcdStore({ endpoints }), describe: options.store };
+  }
+  const { openEmbeddedStore, preferredOrFree } = await import('./replica-store.ts');
+  const wanted = options.storeListen ?? '127.0.0.1:2379';
+  const listen = options.storeListen ? { addr: wanted, preferred: true } : await preferredOrFree(wanted);
+  const member = await openEmbeddedStore(dataDir, { storeListen: listen.addr, ...(options.peerListen ? { peerListen: options.peerListen } : {}) });
+  const store = member.store;
+  // Closing the store closes the gRPC server in front of it first.
+  store.close = () => member.close();
+  const note = listen.preferred ? '' : ` (${wanted} is in use)`;
+  return {
+    store,
+    describe: `${join(dataDir, 'store')}, a one-member Raft group; etcd API at ${member.clientUrl}${note}; peers at ${member.peer}`,
+  };
 }
 
 interface UpOptions {
@@ -38,6 +73,12 @@ interface UpOptions {
   store?: string;
   /** false with --no-controllers. */
   controllers?: boolean;
+  /** host:port of the embedded store's etcd gRPC API (default 127.0.0.1:2379 if free). */
+  storeListen?: string;
+  /** host:port the embedded store listens on for peers (default 127.0.0.1:2380 if free). */
+  peerListen?: string;
+  /** `--servers N`: a replicated control plane of N server processes. */
+  servers?: number;
 }
 
 /** Where in-process clients reach a server listening on `host` (a wildcard address means loopback). */
@@ -47,10 +88,12 @@ function loopbackUrl(host: string, port: number): string {
   return `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
-export async function up(options: UpOptions): Promise<void> {
+/** `opened`: a store opened by the caller (`k8ts server`), instead of the one options name. */
+export async function up(options: UpOptions, opened?: OpenedStore): Promise<void> {
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const store = await openStore(dataDir, options.store);
+  const { store, describe: storeDescription } = opened ?? (await openStore(dataDir, options));
+  const { startApiServer } = await import('../server/server.ts');
   let server;
   try {
     server = await startApiServer({ dataDir, store, port: options.port, host: options.host });
@@ -64,6 +107,7 @@ export async function up(options: UpOptions): Promise<void> {
   // admin credential for now, leader-elected through the kube-system/kube-controller-manager Lease.
   let controllers: ControllerManager | undefined;
   if (options.controllers !== false) {
+    const { startControllerManager } = await import('../controllers/manager.ts');
     controllers = startControllerManager({
       client: { server: loopbackUrl(server.host, server.port), ca: server.pki.caCert, cert: server.pki.adminCert, key: server.pki.adminKey },
       rootCA: server.pki.caCert,
@@ -71,7 +115,7 @@ export async function up(options: UpOptions): Promise<void> {
   }
   process.stdout.write(
     [
-      `k8ts is running at ${server.url} (store: ${options.store ?? join(dataDir, 'store')})`,
+      `k8ts is running at ${server.url} (store: ${storeDescription})`,
       '',
       'To use it:',
       `  export KUBECONFIG=${kubeconfig}`,
@@ -114,10 +158,83 @@ export function program(): Command {
     .option('--data-dir <dir>', 'where the store, certificates and kubeconfig live', './.k8ts')
     .option('--port <port>', 'HTTPS port of the API server', portNumber, 6443)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
-    .option('--store <url>', 'use an existing etcd (etcd://host:port) instead of the built-in store', storeUrl)
+    .option('--store <url>', 'use an existing etcd (etcd://host:port[,host:port...]) instead of the built-in store', storeUrl)
+    .option('--store-listen <host:port>', "where the built-in store serves etcd's v3 gRPC API (default: 127.0.0.1:2379, another port if that is taken)", hostPort)
+    .option('--peer-listen <host:port>', 'where the built-in store listens for Raft peers (default: 127.0.0.1:2380, another port if that is taken)', hostPort)
+    .option('--servers <n>', 'run a replicated control plane of n server processes (3 or 5) on this machine', positiveInt)
     .option('--no-controllers', 'do not run the controller manager (namespace deletion, service accounts, garbage collection)')
     .action(async (opts: UpOptions) => {
+      if (opts.servers !== undefined && opts.servers > 1) {
+        if (opts.store) throw new InvalidArgumentError('--servers runs the built-in store; it cannot be combined with --store');
+        const { upCluster } = await import('./cluster.ts');
+        await upCluster({ ...opts, servers: opts.servers });
+        return;
+      }
       await up(opts);
+    });
+
+  cmd
+    .command('server')
+    .description('run one control-plane server: a member of the replicated store, its etcd API and an API server on it')
+    .requiredOption('--name <name>', "this member's name")
+    .requiredOption('--peers <list>', 'the members, name=host:port of their peer listeners, comma-separated, this one included (with --join: the current members and this one)')
+    .option('--data-dir <dir>', 'where the store, certificates and kubeconfig live (default: ./.k8ts/<name>)')
+    .option('--port <port>', 'HTTPS port of the API server', portNumber, 6443)
+    .option('--host <address>', 'address the API server listens on', '127.0.0.1')
+    .option('--store-listen <host:port>', "where the store serves etcd's v3 gRPC API", hostPort, '127.0.0.1:2379')
+    .option('--peer-listen <host:port>', 'where to listen for peers (default: this member\'s address in --peers)', hostPort)
+    .option('--join', 'join an existing cluster (after `k8ts member add`) instead of founding one')
+    .option('--cluster-token <token>', 'members of one cluster share it; peers with another are refused', 'k8ts')
+    .option('--snapshot-entries <n>', 'snapshot the state and compact the Raft log every n applied entries', positiveInt, 10000)
+    .option('--snapshot-catchup-entries <n>', 'entries kept below a snapshot for slow followers', positiveInt, 5000)
+    .option('--debug-listen <host:port>', 'serve GET /status (this member\'s Raft state as JSON) over plain HTTP', hostPort)
+    .option('--no-apiserver', 'run only the store (a member of the store cluster, like an etcd member)')
+    .option('--no-controllers', 'do not run the controller manager')
+    .action(async (opts: import('./server.ts').ServerOptions) => {
+      const { runServer } = await import('./server.ts');
+      await runServer(opts, (o, opened) => up(o, opened));
+    });
+
+  const member = cmd.command('member').description("list and change the members of a running store cluster (through etcd's Cluster API)");
+  const endpointsOption = ['--endpoints <list>', "etcd API endpoints of the cluster's servers, host:port, comma-separated", '127.0.0.1:2379'] as const;
+  member
+    .command('list')
+    .description('list the members, their roles and addresses')
+    .option(...endpointsOption)
+    .option('-o, --output <format>', 'table or json', 'table')
+    .action(async (opts: { endpoints: string; output: string }) => {
+      const m = await import('./member.ts');
+      await m.memberList(opts);
+    });
+  member
+    .command('add')
+    .description('add a member (start it afterwards with `k8ts server --join`)')
+    .argument('<name>', "the new member's name")
+    .argument('<address>', 'host:port where the new member will listen for peers')
+    .option('--learner', 'add it as a learner: it receives the log without voting until promoted')
+    .option(...endpointsOption)
+    .action(async (name: string, address: string, opts: { endpoints: string; learner?: boolean }) => {
+      const m = await import('./member.ts');
+      await m.memberAdd(name, address, opts);
+    });
+  member
+    .command('promote')
+    .description('make a learner a voter (waits until it has caught up)')
+    .argument('<name>')
+    .option('--timeout <seconds>', 'how long to wait for the learner to catch up', positiveInt, 60)
+    .option(...endpointsOption)
+    .action(async (name: string, opts: { endpoints: string; timeout: number }) => {
+      const m = await import('./member.ts');
+      await m.memberPromote(name, opts);
+    });
+  member
+    .command('remove')
+    .description('remove a member (stop its server afterwards)')
+    .argument('<name>')
+    .option(...endpointsOption)
+    .action(async (name: string, opts: { endpoints: string }) => {
+      const m = await import('./member.ts');
+      await m.memberRemove(name, opts);
     });
   return cmd;
 }

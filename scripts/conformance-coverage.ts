@@ -125,9 +125,8 @@ const NEEDS: [RegExp, string][] = [
   [/^Conformance tests minimum number of nodes/, 'needs node agents'],
   [/^CertificateSigningRequest API/, 'certificates.k8s.io is not served'],
   [/^RootCA ConfigMap/, 'needs the root-CA publisher controller'],
-  [/^SubjectReview|^API metadata HTTP return$/, 'authorization.k8s.io (SubjectAccessReviews, impersonation) is not served'],
+  [/^SubjectReview/, 'authorization.k8s.io (SubjectAccessReviews, impersonation) is not served'],
   [/^EndpointSlice Mirroring|^Service, endpoints/, 'needs the endpoints / endpointslice controllers'],
-  [/Kubernetes Service|^Find Kubernetes Service/, 'needs the apiserver-managed "kubernetes" Service in default'],
   [/^Scheduling|^Scheduler|preemption|Preemption|DisruptionTarget/, 'needs the scheduler and nodes'],
   [/^Pod Eviction|^Taint, Pod Eviction/, 'needs the node lifecycle (taint) controller and nodes'],
   [/^Pods, assigned hostip/, 'needs a node agent to set status.hostIP'],
@@ -138,7 +137,7 @@ const NEEDS: [RegExp, string][] = [
 
 const NEEDS_BY_CODENAME: [RegExp, string][] = [
   [/EndpointSlice should (create Endpoints and EndpointSlices for Pods|create and delete Endpoints and EndpointSlices)/, 'needs the endpointslice controller'],
-  [/EndpointSlice should have Endpoints and EndpointSlices pointing to API Server/, 'needs the apiserver-managed "kubernetes" Service and its endpoints'],
+  [/EndpointSlice should have Endpoints and EndpointSlices pointing to API Server/, 'the kubernetes Service gets no endpoints while the API server listens on loopback only (Endpoints cannot hold loopback addresses), as these tests run it'],
 ];
 
 function reasonFor(e: Entry): string {

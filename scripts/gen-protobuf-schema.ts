@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { inflateRawSync } from 'node:zlib';
+import { hasModel, modelInfo, type ModelInfo } from '../api/openapi/models.ts';
 
 type Wire = [field: number, wire: number, value: bigint | Buffer];
 
@@ -110,6 +111,40 @@ function wanted(file: string): boolean {
   return /^k8s\.io\/api\/[a-z]+\/v\d+\/generated\.proto$/.test(file);
 }
 
+/** The client-node model of a protobuf message (`k8s.io.api.core.v1.Volume` -> V1Volume or CoreV1...). */
+function modelOf(message: string): ModelInfo | undefined {
+  const parts = message.split('.');
+  const kind = parts.pop()!;
+  const version = parts.pop()!;
+  const group = parts.pop()!;
+  const cap = (x: string) => x.charAt(0).toUpperCase() + x.slice(1);
+  for (const candidate of [`${cap(group)}${cap(version)}${kind}`, `${cap(version)}${kind}`]) {
+    if (hasModel(candidate)) return modelInfo(candidate);
+  }
+  return undefined;
+}
+
+/**
+ * Fields that JSON inlines: a message-typed field the parent's JSON schema does not have while
+ * it has the embedded message's fields (Volume.volumeSource, ConfigMapKeySelector's
+ * LocalObjectReference, Probe's handler, ...). The descriptors do not say it; the schema does.
+ */
+function inlineFields(messages: Map<string, RawMessage>): Set<string> {
+  const out = new Set<string>();
+  for (const [name, m] of messages) {
+    if (m.mapEntry) continue;
+    const model = modelOf(name);
+    if (!model) continue;
+    const jsonNames = new Set(model.fields.map((f) => f.name));
+    for (const f of m.fields) {
+      const embedded = messages.get(f.type);
+      if (!embedded || f.repeated || jsonNames.has(f.name)) continue;
+      if (embedded.fields.some((x) => jsonNames.has(x.name))) out.add(`${name}.${f.name}`);
+    }
+  }
+  return out;
+}
+
 function main(): void {
   const binary = process.argv[2];
   if (!binary) {
@@ -143,8 +178,10 @@ function main(): void {
       continue;
     }
   }
-  // Compact form: message -> [number, name, type, flags]; flags 1 repeated, 2 not nullable.
-  // map<K,V> fields become type `map<K,V>`; list wrappers (meta/v1 Verbs, ExtraValue) are marked.
+  const inline = inlineFields(messages);
+  // Compact form: message -> [number, name, type, flags]; flags 1 repeated, 2 not nullable,
+  // 4 inline (a Go struct embedded with `json:",inline"`: its fields sit in the parent's JSON).
+  // map<K,V> fields become type `map<K,V>`.
   const result: Record<string, Array<[number, string, string, number]>> = {};
   for (const [name, m] of [...messages.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     if (m.mapEntry) continue;
@@ -155,7 +192,7 @@ function main(): void {
         const v = entry.fields.find((x) => x.number === 2)!;
         return [f.number, f.name, `map<${k.type},${v.type}>`, 0];
       }
-      return [f.number, f.name, f.type, (f.repeated ? 1 : 0) | (f.nonNullable ? 2 : 0)];
+      return [f.number, f.name, f.type, (f.repeated ? 1 : 0) | (f.nonNullable ? 2 : 0) | (inline.has(`${name}.${f.name}`) ? 4 : 0)];
     });
   }
   let version = '';
@@ -168,6 +205,7 @@ function main(): void {
   const header = { source: `FileDescriptorProtos embedded in ${binary.split('/').pop()}${version ? ` ${version}` : ''}`, files: files.sort() };
   writeFileSync(target, `${JSON.stringify({ ...header, messages: result })}\n`);
   process.stdout.write(`${Object.keys(result).length} messages from ${files.length} files -> ${target}\n`);
+  process.stdout.write(`inline fields: ${[...inline].sort().join(' ')}\n`);
 }
 
 main();

@@ -8,8 +8,17 @@ import { tempStore, testRegistry, type TempStore } from '../api/storage/testing/
 import { createApp } from './app.ts';
 import { applyPatch } from './extensions.ts';
 import { ensureDefaultNamespaces } from './server.ts';
+import { decodeProtobufObject } from '../api/protobuf/codec.ts';
 
 const JSON_CT = 'application/json';
+
+/** Keeps a body as bytes (protobuf answers). */
+function binary(res: request.Response, cb: (err: Error | null, body: unknown) => void): void {
+  const stream = res as unknown as NodeJS.ReadableStream;
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  stream.on('end', () => cb(null, Buffer.concat(chunks)));
+}
 
 /** Keeps a streamed (newline-delimited) body as text. */
 function text(res: request.Response, cb: (err: Error | null, body: unknown) => void): void {
@@ -192,19 +201,32 @@ describe('API server (HTTP)', () => {
       assert.deepEqual(obj.data, { k: 'v' });
     });
 
-    it('accepts Kubernetes protobuf bodies (as kubectl 1.32+ sends) and answers JSON', async () => {
+    it('accepts Kubernetes protobuf bodies (as kubectl 1.32+ sends) and answers protobuf when asked first', async () => {
       // `kubectl create configmap pb --from-literal=k=v -n default` from kubectl 1.33.
       const body = Buffer.from('azhzAAoPCgJ2MRIJQ29uZmlnTWFwEiMKGQoCcGISABoHZGVmYXVsdCIAKgAyADgAQgASBgoBaxIBdhoAIgA=', 'base64');
       const res = await request(app)
         .post('/api/v1/namespaces/default/configmaps')
         .set('Content-Type', 'application/vnd.kubernetes.protobuf')
         .set('Accept', 'application/vnd.kubernetes.protobuf,application/json')
+        .buffer(true)
+        .parse(binary)
         .send(body);
-      assert.equal(res.status, 201, res.text);
-      assert.match(res.headers['content-type'], /^application\/json/);
-      assert.equal(res.body.metadata.name, 'pb');
-      assert.equal(res.body.metadata.namespace, 'default');
-      assert.deepEqual(res.body.data, { k: 'v' });
+      assert.equal(res.status, 201);
+      assert.equal(res.headers['content-type'], 'application/vnd.kubernetes.protobuf');
+      const created = decodeProtobufObject(res.body as Buffer).object as { kind: string; metadata: { name: string; namespace: string; uid: string }; data: unknown };
+      assert.equal(created.kind, 'ConfigMap');
+      assert.equal(created.metadata.name, 'pb');
+      assert.equal(created.metadata.namespace, 'default');
+      assert.deepEqual(created.data, { k: 'v' });
+      // JSON first (or only) is answered JSON; watches and tables are JSON whatever the order.
+      const json = await request(app).get('/api/v1/namespaces/default/configmaps/pb').set('Accept', 'application/json,application/vnd.kubernetes.protobuf');
+      assert.match(json.headers['content-type'], /^application\/json/);
+      assert.equal(json.body.metadata.uid, created.metadata.uid);
+      const list = await request(app).get('/api/v1/namespaces/default/configmaps').set('Accept', 'application/vnd.kubernetes.protobuf, application/json').buffer(true).parse(binary);
+      assert.equal(list.headers['content-type'], 'application/vnd.kubernetes.protobuf');
+      assert.equal((decodeProtobufObject(list.body as Buffer).object as { kind: string }).kind, 'ConfigMapList');
+      const table = await request(app).get('/api/v1/namespaces/default/configmaps').set('Accept', 'application/json;as=Table;v=v1;g=meta.k8s.io,application/vnd.kubernetes.protobuf');
+      assert.equal(table.body.kind, 'Table');
     });
 
     it('defaults apiVersion/kind from the endpoint and refuses mismatches', async () => {

@@ -18,6 +18,8 @@ function sameToken(a: string, b: string): boolean {
 }
 
 export function authenticator(options: AuthOptions): Authenticator {
+  // The peer certificate is fixed for a connection: decode it once per socket, not per request.
+  const byCert = new WeakMap<object, User | 'invalid'>();
   return (req: Request) => {
     const auth = req.headers.authorization;
     if (auth !== undefined) {
@@ -28,15 +30,21 @@ export function authenticator(options: AuthOptions): Authenticator {
     }
     const socket = req.socket as Partial<TLSSocket>;
     if (socket.encrypted && socket.authorized && typeof socket.getPeerCertificate === 'function') {
-      const cert = socket.getPeerCertificate();
-      const cn = cert?.subject?.CN;
-      if (cn) {
-        const o = cert.subject.O;
-        const orgs = Array.isArray(o) ? o : o ? [o] : [];
-        return { name: Array.isArray(cn) ? cn[0]! : cn, groups: [...orgs, 'system:authenticated'] };
-      }
-      return 'invalid';
+      const known = byCert.get(socket);
+      if (known) return known;
+      const who = certificateUser(socket.getPeerCertificate());
+      byCert.set(socket, who);
+      return who;
     }
     return undefined;
   };
+}
+
+/** user = CN, groups = O (+ system:authenticated); a verified certificate without a CN is refused. */
+function certificateUser(cert: ReturnType<TLSSocket['getPeerCertificate']> | undefined): User | 'invalid' {
+  const cn = cert?.subject?.CN;
+  if (!cn) return 'invalid';
+  const o = cert.subject.O;
+  const orgs = Array.isArray(o) ? o : o ? [o] : [];
+  return { name: Array.isArray(cn) ? cn[0]! : cn, groups: [...orgs, 'system:authenticated'] };
 }

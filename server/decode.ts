@@ -235,7 +235,8 @@ export function decodeProtobufBody(body: Buffer, expect: { apiVersion: string; k
     const { object } = decodeProtobufObject(body, expect);
     return { value: object, duplicates: [], order: new Map(), format: 'protobuf' };
   } catch (err) {
-    if (!(err instanceof ProtobufError)) throw err;
+    // (A RangeError is a body nested past the stack: malformed too.)
+    if (!(err instanceof ProtobufError) && !(err instanceof RangeError)) throw err;
     const version = expect.apiVersion.split('/').pop();
     if (body.length > 4 && err.message.startsWith('no kind')) throw apiErrors.badRequest(`${expect.kind} in version "${version}" cannot be handled as a ${expect.kind}: ${err.message}`);
     throw apiErrors.badRequest(`the object provided is unrecognized (must be of type ${expect.kind}): ${err.message} (${summarizeData(body)})`);

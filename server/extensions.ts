@@ -8,6 +8,7 @@ import { applyStrategicMergePatch } from '../api/patch/strategic-merge-patch.ts'
 import { apiErrors } from '../api/errors.ts';
 import type { OpenApiHandler } from './app.ts';
 import { openApiHandler } from './openapi.ts';
+import { bindingHandlers } from './binding.ts';
 import type { RestExtensions, SubresourceHandler } from './rest.ts';
 
 export interface DefaultExtensions {
@@ -31,5 +32,5 @@ export const applyPatch: NonNullable<RestExtensions['applyPatch']> = (contentTyp
 };
 
 export async function defaultExtensions(registry: Registry): Promise<DefaultExtensions> {
-  return { extensions: { applyPatch }, subresources: new Map(), openapi: openApiHandler(registry) };
+  return { extensions: { applyPatch }, subresources: new Map([...bindingHandlers()]), openapi: openApiHandler(registry) };
 }

@@ -9,7 +9,7 @@ import { KUBERNETES_SERVICE_IP } from '../api/storage/service-allocator.ts';
 
 const MANAGER = 'kube-apiserver';
 
-/** Creates the Service if missing and points its endpoints at `ip:port` (idempotent). */
+/** Creates the Service if missing and points its endpoints at `ip:port` (idempotent; none for loopback). */
 export async function ensureKubernetesService(storage: RegistryStore, registry: Registry, ip: string, port: number): Promise<void> {
   const services = registry.get('', 'v1', 'services');
   if (services) {
@@ -24,10 +24,15 @@ export async function ensureKubernetesService(storage: RegistryStore, registry: 
         sessionAffinity: 'None',
       },
     };
+    let exists = true;
     try {
-      await storage.create(services, 'default', svc, { fieldManager: MANAGER });
+      await storage.get(services, 'default', 'kubernetes');
     } catch (err) {
-      if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
+      if (!(err instanceof ApiError && err.reason === 'NotFound')) throw err;
+      exists = false;
+    }
+    if (!exists) await storage.create(services, 'default', svc, { fieldManager: MANAGER });
+    else {
       // The API server's port may differ from the last start: keep targetPort current.
       await storage.updateWith(
         services,
@@ -43,6 +48,9 @@ export async function ensureKubernetesService(storage: RegistryStore, registry: 
       );
     }
   }
+  // Endpoints may not be loopback addresses (upstream validation): an API server listening on
+  // loopback only has no endpoints to publish.
+  if (isLoopback(ip)) return;
   const endpoints = registry.get('', 'v1', 'endpoints');
   if (endpoints) {
     await storage.update(
@@ -75,4 +83,8 @@ export async function ensureKubernetesService(storage: RegistryStore, registry: 
       { fieldManager: MANAGER },
     );
   }
+}
+
+function isLoopback(ip: string): boolean {
+  return /^127\./.test(ip) || ip === '::1' || ip === 'localhost';
 }

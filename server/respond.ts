@@ -4,11 +4,12 @@ import type { Request, Response } from 'express';
 import { stringify as yamlStringify } from 'yaml';
 import { ApiError, apiErrors, type Status } from '../api/errors.ts';
 import { negotiate } from '../api/content-negotiation.ts';
+import { encodeProtobufObject, PROTOBUF_MEDIA_TYPE } from '../api/protobuf/codec.ts';
 import { logger } from '../lib/logger.ts';
 
 const log = logger.child({ component: 'server' });
 
-export type OutputKind = 'json' | 'yaml' | 'table' | 'partial';
+export type OutputKind = 'json' | 'yaml' | 'protobuf' | 'table' | 'partial';
 
 export interface Output {
   kind: OutputKind;
@@ -21,8 +22,8 @@ export interface Output {
  * The representation to answer a resource request with (api/content-negotiation's rules).
  * `allowTransform`: Table / PartialObjectMetadata are possible. 406 when nothing offered is served.
  */
-export function chooseOutput(accept: string | undefined, allowTransform: boolean, watch = false): Output {
-  const n = negotiate(accept, { endpoint: allowTransform ? 'resource' : 'other', watch });
+export function chooseOutput(accept: string | undefined, allowTransform: boolean, watch = false, protobuf = false): Output {
+  const n = negotiate(accept, { endpoint: allowTransform ? 'resource' : 'other', watch, protobuf });
   const pretty = n.pretty || undefined;
   switch (n.target.kind) {
     case 'Table':
@@ -43,6 +44,14 @@ function jsonBody(obj: unknown, req?: Request, pretty = false): string {
 /** Writes an object as the chosen representation (JSON or YAML; tables are built by the caller). */
 export function sendObject(req: Request, res: Response, code: number, obj: unknown, output: Output = { kind: 'json' }): void {
   if (res.headersSent) return;
+  if (output.kind === 'protobuf') {
+    // Kinds without a protobuf message (custom resources, tables) answer JSON, the clients' fallback.
+    const wire = encodeProtobufObject(obj);
+    if (wire) {
+      writeBody(req, res, code, PROTOBUF_MEDIA_TYPE, wire);
+      return;
+    }
+  }
   if (output.kind === 'yaml') {
     writeBody(req, res, code, 'application/yaml', yamlStringify(obj, { lineWidth: 0 }));
     return;
@@ -51,8 +60,8 @@ export function sendObject(req: Request, res: Response, code: number, obj: unkno
 }
 
 /** Writes a body with exactly this Content-Type (express's send would add a charset). */
-export function writeBody(req: Request, res: Response, code: number, contentType: string, body: string): void {
-  const buf = Buffer.from(body, 'utf8');
+export function writeBody(req: Request, res: Response, code: number, contentType: string, body: string | Buffer): void {
+  const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   res.status(code);
   res.setHeader('Content-Type', contentType);
   res.setHeader('Content-Length', String(buf.length));
@@ -101,9 +110,49 @@ export function methodNotAllowed(): ApiError {
 
 /** An RFC 7234 warning header value as upstream's warning.AddWarning writes it. */
 export function warningHeader(text: string): string {
-  return `299 - ${JSON.stringify(text)}`;
+  // Header values are ASCII here: anything else is escaped (JSON-style) rather than refused.
+  return `299 - ${JSON.stringify(text).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}`;
 }
 
+const TRUNCATE_AT_TOTAL_RUNES = 4 * 1024;
+const TRUNCATE_ITEM_RUNES = 256;
+
+interface WarningState {
+  seen: Set<string>;
+  ordered: string[];
+  written: number;
+  truncating: boolean;
+}
+
+/**
+ * Adds Warning headers as upstream's warning recorder does: each text once, and past 4096
+ * characters in all, every warning cut to 256 characters and no more added once over the limit
+ * (so that no response carries headers a client refuses).
+ */
 export function addWarnings(res: Response, warnings: string[]): void {
-  for (const w of warnings) res.append('Warning', warningHeader(w));
+  const locals = res.locals as { k8tsWarnings?: WarningState };
+  const st = (locals.k8tsWarnings ??= { seen: new Set(), ordered: [], written: 0, truncating: false });
+  const cut = (t: string) => [...t].slice(0, TRUNCATE_ITEM_RUNES).join('');
+  for (const text of warnings) {
+    if (st.written >= TRUNCATE_AT_TOTAL_RUNES && st.truncating) return;
+    if (st.seen.has(text)) continue;
+    st.seen.add(text);
+    st.ordered.push(text);
+    let t = text;
+    if (st.truncating) t = cut(t);
+    const len = [...t].length;
+    if (st.written + len <= TRUNCATE_AT_TOTAL_RUNES || st.truncating) {
+      st.written += len;
+      res.append('Warning', warningHeader(t));
+      continue;
+    }
+    st.truncating = true;
+    st.written = 0;
+    res.removeHeader('Warning');
+    for (const w of st.ordered) {
+      const c = cut(w);
+      res.append('Warning', warningHeader(c));
+      st.written += [...c].length;
+    }
+  }
 }

@@ -56,7 +56,7 @@ export interface RestContext {
 
 // --- query parameters -----------------------------------------------------------------
 
-type Query = Record<string, unknown>;
+export type Query = Record<string, unknown>;
 
 function param(q: Query, name: string): string | undefined {
   const v = q[name];
@@ -89,7 +89,7 @@ function optionsKind(method: string): string {
 
 const APPLY_PATCH = 'application/apply-patch+yaml';
 
-interface WriteParams {
+export interface WriteParams {
   dryRun: boolean;
   fieldValidation: FieldValidation;
   /** The fieldManager parameter ('' when unset). */
@@ -102,7 +102,7 @@ interface WriteParams {
  * Create/Update/PatchOptions from the query, validated as upstream (ValidatePatchOptions:
  * `force` only for apply, `fieldManager` required for apply, at most 128 printable characters).
  */
-function writeOptions(q: Query, method: string, patchType?: string): WriteParams {
+export function writeOptions(q: Query, method: string, patchType?: string): WriteParams {
   const errs: FieldError[] = [];
   const fieldManager = param(q, 'fieldManager') ?? '';
   const force = method === 'PATCH' ? boolParam(q, 'force') : undefined;
@@ -167,7 +167,7 @@ function describeBody(body: Buffer): string {
  * Decodes a create/update body into the descriptor's kind: apiVersion/kind defaulted from the
  * endpoint and checked, strict-decoding problems reported per fieldValidation.
  */
-async function decodeObject(
+export async function decodeObject(
   req: Request,
   res: Response,
   d: ResourceDescriptor,
@@ -245,13 +245,14 @@ export function predicateFor(d: ResourceDescriptor, labelSelector?: string, fiel
 
 // --- output ---------------------------------------------------------------------------
 
-function outputFor(req: Request, watch = false): Output {
-  return chooseOutput(req.headers.accept, true, watch);
+export function outputFor(req: Request, watch = false): Output {
+  // Protobuf for objects of built-in kinds (typed clients ask for it first), never for watches.
+  return chooseOutput(req.headers.accept, true, watch, !watch);
 }
 
 /** Objects are written as chosen; tables and partial metadata are built before writing. */
 function format(output: Output): Output {
-  return output.kind === 'yaml' ? output : { kind: 'json', pretty: output.pretty };
+  return output.kind === 'yaml' || output.kind === 'protobuf' ? output : { kind: 'json', pretty: output.pretty };
 }
 
 function tableOptions(req: Request, output: Output): { includeObject: IncludeObject; version: 'v1' | 'v1beta1' } {
@@ -294,6 +295,9 @@ export async function serveResource(ctx: RestContext, req: Request, res: Respons
   const q = req.query as Query;
   const method = req.method;
   const { d } = r;
+
+  // A core resource served entirely by its own handler (the legacy bindings: POST only, nothing stored).
+  if (!r.subresource && !d.group && ctx.subresources.has(d.plural)) return ctx.subresources.get(d.plural)!(req, res, r, ctx);
 
   if (r.subresource) {
     const custom = ctx.subresources.get(`${d.group}/${d.plural}/${r.subresource}`) ?? ctx.subresources.get(`${d.plural}/${r.subresource}`);
@@ -671,7 +675,16 @@ async function serveWatch(ctx: RestContext, req: Request, res: Response, r: Reso
   const timeoutSeconds = intParam(q, 'timeoutSeconds');
   const sendInitial = boolParam(q, 'sendInitialEvents');
   const min = ctx.minRequestTimeoutSeconds;
-  const timeoutMs = (timeoutSeconds !== undefined && timeoutSeconds > 0 ? timeoutSeconds : min + Math.random() * min) * 1000;
+  // (setTimeout takes at most 2^31-1 ms, about 24 days; longer asks fire at once otherwise.)
+  const timeoutMs = Math.min(2 ** 31 - 1, (timeoutSeconds !== undefined && timeoutSeconds > 0 ? timeoutSeconds : min + Math.random() * min) * 1000);
+  if (req.method === 'HEAD') {
+    // A HEAD has no body: answer the stream's headers and end, rather than hold the
+    // connection open for a stream no one will read (the next request on it would wait).
+    res.status(200).setHeader('Content-Type', 'application/json');
+    res.setHeader('Cache-Control', 'no-cache, private');
+    res.end();
+    return;
+  }
 
   let started = false;
   let ended = false;

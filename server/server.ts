@@ -14,6 +14,7 @@ import { createApp, type AppOptions } from './app.ts';
 import { authenticator } from './auth.ts';
 import { ensurePki, type Pki } from './certs.ts';
 import { defaultExtensions } from './extensions.ts';
+import { ensureKubernetesService } from './kubernetes-service.ts';
 
 const log = logger.child({ component: 'apiserver' });
 
@@ -127,6 +128,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : options.port;
   serverAddressRef.value = `${host}:${port}`;
+  try {
+    await ensureKubernetesService(storage, registry, host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host, port);
+  } catch (err) {
+    // Serving matters more than the bootstrap Service: report it and go on.
+    log.error({ err }, 'could not create the kubernetes Service');
+  }
   const urlHost = host.includes(':') ? `[${host}]` : host;
   log.info({ port, host }, 'API server listening');
 

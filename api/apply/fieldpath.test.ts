@@ -41,7 +41,7 @@ describe('field sets', () => {
       'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } },
       'f:spec': { 'f:containers': { 'k:{"name":"nginx"}': { '.': {}, 'f:image': {} } }, 'f:replicas': {} },
     });
-    assert.ok(FieldSet.fromFieldsV1(s.toFieldsV1()).equals(s));
+    assert.ok(FieldSet.fromFieldsV1(s.toFieldsV1()).equals(s), 'FieldSet.fromFieldsV1(s.toFieldsV1()).equals(s)');
   });
 
   it('sort fields before keys before values, each by value', () => {
@@ -52,17 +52,17 @@ describe('field sets', () => {
   it('union, difference, intersection and has', () => {
     const a = FieldSet.of(app, replicas);
     const b = FieldSet.of(replicas, nginx);
-    assert.ok(a.union(b).has(nginx) && a.union(b).has(app));
-    assert.ok(a.difference(b).equals(FieldSet.of(app)));
-    assert.ok(a.intersection(b).equals(FieldSet.of(replicas)));
+    assert.ok(a.union(b).has(nginx) && a.union(b).has(app), 'a.union(b).has(nginx) && a.union(b).has(app)');
+    assert.ok(a.difference(b).equals(FieldSet.of(app)), 'a.difference(b).equals(FieldSet.of(app))');
+    assert.ok(a.intersection(b).equals(FieldSet.of(replicas)), 'a.intersection(b).equals(FieldSet.of(replicas))');
     assert.ok(!a.has(labels), 'a parent of a member is not itself a member');
-    assert.ok(new FieldSet().empty() && a.difference(a).empty());
+    assert.ok(new FieldSet().empty() && a.difference(a).empty(), 'new FieldSet().empty() && a.difference(a).empty()');
   });
 
   it('recursiveDifference drops the subtrees of the other set’s members', () => {
     const s = FieldSet.of(replicas, nginx, [...nginx, f('image')], app);
     const out = s.recursiveDifference(FieldSet.of([f('spec')]));
-    assert.ok(out.equals(FieldSet.of(app)));
+    assert.ok(out.equals(FieldSet.of(app)), 'out.equals(FieldSet.of(app))');
     assert.ok(s.difference(FieldSet.of([f('spec')])).has(replicas), 'a plain difference keeps the children');
   });
 

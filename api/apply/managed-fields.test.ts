@@ -143,7 +143,10 @@ describe('managedFields of Update operations', () => {
     assert.equal(managers.length, 10);
     assert.equal(managers[0], 'ancient-changes');
     assert.deepEqual(managers.slice(1), ['m4', 'm5', 'm6', 'm7', 'm8', 'm9', 'm10', 'm11', 'm12']);
-    assert.deepEqual((live.metadata!.managedFields![0] as ManagedFieldsEntry).fieldsV1, { 'f:data': { 'f:k1': {}, 'f:k2': {}, 'f:k3': {} } });
+    // m0 (which created the empty data map) to m3 are merged, at the time of the newest of them.
+    const bucket = live.metadata!.managedFields![0] as ManagedFieldsEntry;
+    assert.deepEqual(bucket.fieldsV1, { 'f:data': { '.': {}, 'f:k1': {}, 'f:k2': {}, 'f:k3': {} } });
+    assert.equal(bucket.time, '2024-01-01T00:03:00Z');
   });
 });
 
@@ -192,16 +195,16 @@ describe('server-side apply', () => {
     const forced = applyConfiguration(deployments, created, deployment(3), { manager: 'ssa', force: true, now: t1 }).object;
     assert.equal((forced.spec as { replicas: number }).replicas, 3);
     const mf = byManager(forced.metadata!.managedFields as ManagedFieldsEntry[]);
-    assert.ok(JSON.stringify(mf['ssa/Apply']!.fieldsV1).includes('f:replicas'));
-    assert.ok(!JSON.stringify(mf['kubectl-client-side-apply/Update']!.fieldsV1).includes('f:replicas'));
+    assert.ok(JSON.stringify(mf['ssa/Apply']!.fieldsV1).includes('f:replicas'), 'JSON.stringify(mf[ssa/Apply]not .fieldsV1).includes(f:replicas)');
+    assert.ok(!JSON.stringify(mf['kubectl-client-side-apply/Update']!.fieldsV1).includes('f:replicas'), 'not JSON.stringify(mf[kubectl-client-side-apply/Update]not .fieldsV1).');
   });
 
   it('applying the value another manager set shares the field without a conflict', () => {
     const created = stored(deployment(2), updateManagedFields(deployments, undefined, deployment(2), { manager: 'kubectl-create', now: t0 }));
     const shared = applyConfiguration(deployments, created, deployment(2), { manager: 'ssa', force: false, now: t1 }).object;
     const mf = byManager(shared.metadata!.managedFields as ManagedFieldsEntry[]);
-    assert.ok(JSON.stringify(mf['ssa/Apply']!.fieldsV1).includes('f:replicas'));
-    assert.ok(JSON.stringify(mf['kubectl-create/Update']!.fieldsV1).includes('f:replicas'));
+    assert.ok(JSON.stringify(mf['ssa/Apply']!.fieldsV1).includes('f:replicas'), 'JSON.stringify(mf[ssa/Apply]not .fieldsV1).includes(f:replicas)');
+    assert.ok(JSON.stringify(mf['kubectl-create/Update']!.fieldsV1).includes('f:replicas'), 'JSON.stringify(mf[kubectl-create/Update]not .fieldsV1).includes(f:repl');
   });
 
   it('lists several conflicts by manager', () => {
@@ -232,15 +235,15 @@ describe('server-side apply', () => {
     assert.deepEqual(next.metadata!.labels, { b: 'mine' });
     assert.equal((next.spec as { minReadySeconds?: number }).minReadySeconds, undefined);
     const mf = byManager(next.metadata!.managedFields as ManagedFieldsEntry[]);
-    assert.ok(!JSON.stringify(mf['kubectl/Apply']!.fieldsV1).includes('f:labels'));
+    assert.equal(mf['kubectl/Apply']!.fieldsV1!['f:metadata'], undefined, 'the applier no longer owns labels');
   });
 
   it('an object applied to for the first time keeps its fields under before-first-apply', () => {
     const live = stored(deployment(2, { paused: true }), undefined);
     const next = applyConfiguration(deployments, live, deployment(2), { manager: 'kubectl', force: false, now: t1 }).object;
     const mf = byManager(next.metadata!.managedFields as ManagedFieldsEntry[]);
-    assert.ok(mf['before-first-apply/Update']);
-    assert.ok(JSON.stringify(mf['before-first-apply/Update']!.fieldsV1).includes('f:paused'));
+    assert.ok(mf['before-first-apply/Update'], 'mf[before-first-apply/Update]');
+    assert.ok(JSON.stringify(mf['before-first-apply/Update']!.fieldsV1).includes('f:paused'), 'JSON.stringify(mf[before-first-apply/Update]not .fieldsV1).includes(f:');
     assert.equal((next.spec as { paused?: boolean }).paused, true);
   });
 

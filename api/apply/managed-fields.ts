@@ -502,7 +502,11 @@ function applyOnce(scope: FieldManagerScope, live: KubeObject | undefined, confi
   try {
     merged = merge(liveObj, config, atom);
   } catch (err) {
-    if (err instanceof TypedError) throw new ApiError(500, '', `failed to merge config: ${err.message}`);
+    // The configuration was validated: what does not fit is the live object.
+    if (err instanceof TypedError) {
+      const nn = `${liveObj.metadata?.namespace ?? ''}/${liveObj.metadata?.name ?? ''}`;
+      throw new ApiError(500, '', `failed to create typed live object (${nn}; ${gvkString(apiVersionOf(scope), scope.kind)}): ${err.message}`);
+    }
     throw err;
   }
   const managers = new Map(managed.fields);
@@ -515,8 +519,9 @@ function applyOnce(scope: FieldManagerScope, live: KubeObject | undefined, confi
   const changed = !deepEqual(dropNulls(liveObj, atom), next);
   const times = new Map(managed.times);
   if (changed) times.set(id, timestamp(opts.now));
-  const out: KubeObject = changed ? next : structuredClone(liveObj);
   const entries = encodeManaged({ fields: managers, times });
+  // Unchanged: the live object as it is (key order included), with the new entries.
+  const out: KubeObject = changed ? next : structuredClone(live ?? {});
   out.metadata = { ...(out.metadata ?? {}) };
   if (entries) out.metadata.managedFields = entries;
   else delete out.metadata.managedFields;

@@ -250,8 +250,8 @@ function mergeList(
   path: Path,
   walk: (l: unknown, r: unknown, a: Atom, path: Path) => unknown,
 ): unknown {
+  const lhs = itemElements(a, l, path, false);
   const rhs = itemElements(a, r, path, false);
-  const lhs = itemElements(a, l, path, true);
   const key = (pe: PathElement) => JSON.stringify(pe);
   const observedR = new Map<string, unknown>();
   for (const e of rhs) {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeProtobufObject, goDuration, messageTypeFor, ProtobufError, summarizeData } from './codec.ts';
+import { decodeProtobufObject, encodeProtobufObject, goDuration, messageTypeFor, parseGoDuration, ProtobufError, summarizeData } from './codec.ts';
 
 // Bodies kubectl 1.33 sent (captured from `kubectl create ...`), base64.
 const NAMESPACE = 'azhzAAoPCgJ2MRIJTmFtZXNwYWNlEh0KFQoFY2FwbnMSABoAIgAqADIAOABCABIAGgIKABoAIgA=';
@@ -67,4 +67,105 @@ test('Go durations', () => {
   assert.equal(goDuration(3600e9), '1h0m0s');
   assert.equal(goDuration(1.5e9), '1.5s');
   assert.equal(goDuration(2e6), '2ms');
+});
+
+test('encoding is the inverse of decoding (times, quantities, int-or-strings, bytes, fields, maps)', () => {
+  const deployment = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: 'web',
+      namespace: 'ns',
+      uid: '2a07565a-dfc9-42ce-b366-d60a3383baf2',
+      resourceVersion: '16',
+      generation: 2,
+      creationTimestamp: '2026-11-23T16:01:49Z',
+      labels: { app: 'web', tier: 'fe' },
+      annotations: { a: 'b' },
+      managedFields: [
+        { manager: 'kubectl', operation: 'Update', apiVersion: 'apps/v1', time: '2026-11-23T16:01:49Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:replicas': {} } } },
+      ],
+    },
+    spec: {
+      replicas: 0,
+      selector: { matchLabels: { app: 'web' } },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 1 } },
+      template: {
+        metadata: { creationTimestamp: null, labels: { app: 'web' } },
+        spec: {
+          containers: [
+            {
+              name: 'nginx',
+              image: 'nginx:1.25',
+              ports: [{ containerPort: 80, protocol: 'TCP' }],
+              resources: { limits: { cpu: '500m', memory: '128Mi' } },
+              args: ['-g', 'daemon off;'],
+            },
+          ],
+          terminationGracePeriodSeconds: 30,
+          securityContext: {},
+        },
+      },
+    },
+    status: { observedGeneration: 2, conditions: [{ type: 'Available', status: 'True', lastUpdateTime: '2026-11-23T16:01:50Z', lastTransitionTime: '2026-11-23T16:01:50Z' }] },
+  };
+  const wire = encodeProtobufObject(deployment)!;
+  assert.ok(wire.subarray(0, 4).equals(Buffer.from('k8s\0')));
+  assert.deepEqual(decodeProtobufObject(wire).object, deployment);
+  const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, data: { p: 'czNjcmV0', empty: '' }, type: 'Opaque' };
+  assert.deepEqual(decodeProtobufObject(encodeProtobufObject(secret)!).object, secret);
+  const list = { apiVersion: 'v1', kind: 'ConfigMapList', metadata: { resourceVersion: '7' }, items: [{ metadata: { name: 'a' }, data: { k: 'v' } }] };
+  assert.deepEqual(decodeProtobufObject(encodeProtobufObject(list)!).object, list);
+  const status = { apiVersion: 'v1', kind: 'Status', metadata: {}, status: 'Failure', message: 'nope', reason: 'NotFound', details: { name: 'x', kind: 'configmaps' }, code: 404 };
+  assert.deepEqual(decodeProtobufObject(encodeProtobufObject(status)!).object, status);
+  // Every captured kubectl body survives a decode/encode/decode round trip.
+  for (const b64 of [NAMESPACE, SECRET, DEPLOYMENT, SERVICE]) {
+    const once = decode(b64);
+    assert.deepEqual(decodeProtobufObject(encodeProtobufObject(once)!).object, once);
+  }
+});
+
+test('objects without a message or of the wrong shape are not encoded', () => {
+  assert.equal(encodeProtobufObject({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } }), undefined);
+  assert.equal(encodeProtobufObject({ apiVersion: 'meta.k8s.io/v1', kind: 'Table', rows: [] }), undefined);
+  assert.equal(encodeProtobufObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 7 } }), undefined);
+});
+
+test('Go durations parse back', () => {
+  for (const ns of [0, 90e9, 3600e9, 1.5e9, 2e6, 3723e9]) assert.equal(parseGoDuration(goDuration(ns)), ns);
+});
+
+test('inline structs: their fields are the parent JSON object\'s (volumes, key selectors, probes, ingress rules)', () => {
+  const pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p' },
+    spec: {
+      volumes: [{ name: 'cfg', configMap: { name: 'c', defaultMode: 420 } }, { name: 'tmp', emptyDir: {} }],
+      containers: [
+        {
+          name: 'c',
+          image: 'busybox',
+          env: [{ name: 'K', valueFrom: { configMapKeyRef: { name: 'c', key: 'k' } } }],
+          envFrom: [{ secretRef: { name: 's' } }],
+          livenessProbe: { httpGet: { path: '/', port: 80, scheme: 'HTTP' }, periodSeconds: 10 },
+        },
+      ],
+    },
+  };
+  assert.deepEqual(decodeProtobufObject(encodeProtobufObject(pod)!).object, pod);
+  const ingress = {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name: 'i' },
+    spec: { rules: [{ host: 'foo.com', http: { paths: [{ path: '/', pathType: 'Exact', backend: { service: { name: 's', port: { number: 80 } } } }] } }] },
+  };
+  assert.deepEqual(decodeProtobufObject(encodeProtobufObject(ingress)!).object, ingress);
+});
+
+test('map keys are data, never prototypes', () => {
+  const json = JSON.parse('{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"p"},"data":{"__proto__":"y","k":"v"}}');
+  const out = decodeProtobufObject(encodeProtobufObject(json)!).object as { data: Record<string, unknown> };
+  assert.equal(Object.getPrototypeOf(out.data), Object.prototype);
+  assert.deepEqual(Object.keys(out.data).sort(), ['__proto__', 'k']);
 });

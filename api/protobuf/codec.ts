@@ -10,7 +10,10 @@ import { readFileSync } from 'node:fs';
 export const PROTOBUF_MEDIA_TYPE = 'application/vnd.kubernetes.protobuf';
 export const PROTOBUF_MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 
-/** [number, name, type, flags]: flags 1 = repeated, 2 = not nullable (a Go value, not a pointer). */
+/**
+ * [number, name, type, flags]: flags 1 = repeated, 2 = not nullable (a Go value, not a pointer),
+ * 4 = inline (an embedded struct whose fields JSON shows in the parent, e.g. Volume.volumeSource).
+ */
 type FieldDef = [number, string, string, number];
 
 interface Schema {
@@ -239,7 +242,9 @@ export function decodeMessage(b: Buffer, type: string): unknown {
       return goDuration(Number(plainFields(b, type).duration ?? 0));
     case FIELDS_V1:
     case RAW_EXTENSION: {
-      const raw = plainFields(b, type).raw as Buffer | undefined;
+      // RawExtension's field is `raw`, FieldsV1's `Raw`.
+      const f = plainFields(b, type);
+      const raw = (f.raw ?? f.Raw) as Buffer | undefined;
       return raw ? parseRawJson(raw) : type === FIELDS_V1 ? {} : null;
     }
     case QUANTITY:
@@ -278,13 +283,20 @@ export function decodeMessage(b: Buffer, type: string): unknown {
       }
       if (v === undefined) v = map[2] === 'string' || map[2] === 'bytes' ? '' : isScalar(map[2]!) ? 0 : decodeMessage(Buffer.alloc(0), map[2]!);
       const m = (out[name] ??= {}) as Record<string, unknown>;
-      m[String(k)] = v;
+      // defineProperty: a key such as `__proto__` is data, not the object's prototype.
+      Object.defineProperty(m, String(k), { value: v, enumerable: true, writable: true, configurable: true });
       continue;
     }
     if (flags & 1) {
       const list = (out[name] ??= []) as unknown[];
       if (wire === 2 && isScalar(ftype) && ftype !== 'string' && ftype !== 'bytes') list.push(...readPacked(r.lengthDelimited(), ftype));
       else list.push(readValue(r, wire, ftype));
+      continue;
+    }
+    if (flags & 4) {
+      // An inline struct: its fields are the parent's in JSON.
+      if (wire !== 2) throw new ProtobufError(`proto: wrong wireType for ${name}`);
+      Object.assign(out, decodeMessage(r.lengthDelimited(), ftype) as Record<string, unknown>);
       continue;
     }
     out[name] = readValue(r, wire, ftype);
@@ -360,4 +372,245 @@ export function summarizeData(data: Buffer, maxLength = 30): string {
   if (data.length === 0) return '<empty>';
   if (data[0] === 0x7b) return data.length > maxLength ? `${data.subarray(0, maxLength).toString('utf8')} ...` : data.toString('utf8');
   return data.length > maxLength ? `${data.subarray(0, maxLength).toString('hex')} ...` : data.toString('hex');
+}
+
+// --- encoding -------------------------------------------------------------------------------
+
+class Writer {
+  private readonly parts: Buffer[] = [];
+  private size = 0;
+  private push(b: Buffer): void {
+    this.parts.push(b);
+    this.size += b.length;
+  }
+  varint(v: bigint | number): void {
+    let n = BigInt.asUintN(64, BigInt(v));
+    const out: number[] = [];
+    while (n >= 0x80n) {
+      out.push(Number(n & 0x7fn) | 0x80);
+      n >>= 7n;
+    }
+    out.push(Number(n));
+    this.push(Buffer.from(out));
+  }
+  tag(field: number, wire: number): void {
+    this.varint((field << 3) | wire);
+  }
+  bytes(field: number, b: Buffer): void {
+    this.tag(field, 2);
+    this.varint(b.length);
+    this.push(b);
+  }
+  fixed(field: number, wire: 1 | 5, b: Buffer): void {
+    this.tag(field, wire);
+    this.push(b);
+  }
+  finish(): Buffer {
+    return Buffer.concat(this.parts, this.size);
+  }
+}
+
+export class ProtobufEncodeError extends Error {}
+
+/** RFC 3339 (metav1.Time / MicroTime JSON) into seconds and nanoseconds. */
+function parseTime(v: unknown): { seconds: number; nanos: number } | undefined {
+  if (typeof v !== 'string' || v === '') return undefined;
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/.exec(v);
+  if (!m) throw new ProtobufEncodeError(`invalid time ${JSON.stringify(v)}`);
+  const ms = Date.parse(`${m[1]}${m[3]}`);
+  if (Number.isNaN(ms)) throw new ProtobufEncodeError(`invalid time ${JSON.stringify(v)}`);
+  return { seconds: Math.floor(ms / 1000), nanos: m[2] ? Number(m[2].padEnd(9, '0')) : 0 };
+}
+
+/** Go's time.ParseDuration for what metav1.Duration serializes to. */
+export function parseGoDuration(v: string): number {
+  if (v === '0') return 0;
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g;
+  const neg = v.startsWith('-');
+  const body = v.replace(/^[-+]/, '');
+  let total = 0;
+  let consumed = 0;
+  for (const m of body.matchAll(re)) {
+    if (m.index !== consumed) break;
+    consumed += m[0].length;
+    const unit = { ns: 1, us: 1e3, µs: 1e3, μs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 }[m[2] as 'ns'];
+    total += Number(m[1]) * unit;
+  }
+  if (consumed !== body.length || body.length === 0) throw new ProtobufEncodeError(`invalid duration ${JSON.stringify(v)}`);
+  return Math.round(neg ? -total : total);
+}
+
+function integer(v: unknown): bigint {
+  const n = typeof v === 'number' ? v : typeof v === 'boolean' ? Number(v) : NaN;
+  if (!Number.isFinite(n)) throw new ProtobufEncodeError(`number expected, got ${JSON.stringify(v)}`);
+  return BigInt(Math.trunc(n));
+}
+
+function float(v: unknown): number {
+  if (typeof v !== 'number') throw new ProtobufEncodeError(`number expected, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function scalarBytes(type: string, v: unknown): { wire: 0 | 1 | 2 | 5; varint?: bigint; bytes?: Buffer } {
+  switch (type) {
+    case 'string':
+      if (typeof v !== 'string') throw new ProtobufEncodeError(`string expected, got ${JSON.stringify(v)}`);
+      return { wire: 2, bytes: Buffer.from(v, 'utf8') };
+    case 'bytes':
+      if (typeof v !== 'string') throw new ProtobufEncodeError(`base64 string expected, got ${JSON.stringify(v)}`);
+      return { wire: 2, bytes: Buffer.from(v, 'base64') };
+    case 'bool':
+      if (typeof v !== 'boolean') throw new ProtobufEncodeError(`bool expected, got ${JSON.stringify(v)}`);
+      return { wire: 0, varint: v ? 1n : 0n };
+    case 'int32':
+    case 'int64':
+    case 'uint32':
+    case 'uint64':
+      return { wire: 0, varint: integer(v) };
+    case 'sint32':
+    case 'sint64': {
+      const n = integer(v);
+      return { wire: 0, varint: n >= 0n ? n << 1n : ((-n) << 1n) - 1n };
+    }
+    case 'double': {
+      const b = Buffer.alloc(8);
+      b.writeDoubleLE(float(v));
+      return { wire: 1, bytes: b };
+    }
+    case 'float': {
+      const b = Buffer.alloc(4);
+      b.writeFloatLE(float(v));
+      return { wire: 5, bytes: b };
+    }
+    case 'fixed64':
+    case 'sfixed64': {
+      const b = Buffer.alloc(8);
+      b.writeBigUInt64LE(BigInt.asUintN(64, integer(v)));
+      return { wire: 1, bytes: b };
+    }
+    case 'fixed32':
+    case 'sfixed32': {
+      const b = Buffer.alloc(4);
+      b.writeUInt32LE(Number(integer(v)) >>> 0);
+      return { wire: 5, bytes: b };
+    }
+  }
+  throw new ProtobufEncodeError(`unknown scalar type ${type}`);
+}
+
+function writeValue(w: Writer, field: number, type: string, v: unknown): void {
+  if (isScalar(type)) {
+    const s = scalarBytes(type, v);
+    if (s.wire === 0) {
+      w.tag(field, 0);
+      w.varint(s.varint!);
+    } else if (s.wire === 2) w.bytes(field, s.bytes!);
+    else w.fixed(field, s.wire, s.bytes!);
+    return;
+  }
+  w.bytes(field, encodeMessage(v, type));
+}
+
+/** A JSON value as the message `type` (the inverse of decodeMessage). */
+export function encodeMessage(v: unknown, type: string): Buffer {
+  const w = new Writer();
+  switch (type) {
+    case TIME:
+    case MICRO_TIME: {
+      const t = parseTime(v);
+      if (t) {
+        if (t.seconds !== 0) writeValue(w, 1, 'int64', t.seconds);
+        if (type === MICRO_TIME && t.nanos !== 0) writeValue(w, 2, 'int32', t.nanos);
+      }
+      return w.finish();
+    }
+    case DURATION:
+      writeValue(w, 1, 'int64', typeof v === 'string' ? parseGoDuration(v) : Number(v ?? 0));
+      return w.finish();
+    case FIELDS_V1:
+    case RAW_EXTENSION:
+      if (v !== undefined && v !== null) w.bytes(1, Buffer.from(JSON.stringify(v), 'utf8'));
+      return w.finish();
+    case QUANTITY:
+      w.bytes(1, Buffer.from(String(v ?? '0'), 'utf8'));
+      return w.finish();
+    case INT_OR_STRING:
+      if (typeof v === 'string') {
+        writeValue(w, 1, 'int64', 1);
+        writeValue(w, 3, 'string', v);
+      } else {
+        writeValue(w, 1, 'int64', 0);
+        writeValue(w, 2, 'int32', Number(v ?? 0));
+      }
+      return w.finish();
+  }
+  const defs = messages().get(type);
+  if (!defs) throw new ProtobufEncodeError(`no protobuf message ${type}`);
+  if (LIST_WRAPPERS.test(type)) v = { items: v };
+  if (v === null || v === undefined) return w.finish();
+  if (typeof v !== 'object' || Array.isArray(v)) throw new ProtobufEncodeError(`${type}: object expected`);
+  const obj = v as Record<string, unknown>;
+  // Fields in number order, as the generated Marshal writes them.
+  for (const [num, name, ftype, flags] of [...defs.values()].sort((a, b) => a[0] - b[0])) {
+    if (flags & 4) {
+      // An inline struct takes its fields from the parent's JSON.
+      w.bytes(num, encodeMessage(obj, ftype));
+      continue;
+    }
+    const value = obj[name];
+    if (value === undefined) continue;
+    const map = /^map<([^,]+),(.+)>$/.exec(ftype);
+    if (value === null) {
+      // A Go value that JSON shows as null (a zero metav1.Time) is still on the wire, empty.
+      if (flags & 2 && !(flags & 1) && !map && !isScalar(ftype)) w.bytes(num, Buffer.alloc(0));
+      continue;
+    }
+    if (map) {
+      if (typeof value !== 'object' || Array.isArray(value)) throw new ProtobufEncodeError(`${type}.${name}: map expected`);
+      for (const k of Object.keys(value).sort()) {
+        const entry = new Writer();
+        writeValue(entry, 1, map[1]!, k);
+        const ev = (value as Record<string, unknown>)[k];
+        if (ev !== null && ev !== undefined) writeValue(entry, 2, map[2]!, ev);
+        w.bytes(num, entry.finish());
+      }
+      continue;
+    }
+    if (flags & 1) {
+      if (!Array.isArray(value)) throw new ProtobufEncodeError(`${type}.${name}: list expected`);
+      for (const item of value) if (item !== null && item !== undefined) writeValue(w, num, ftype, item);
+      else if (!isScalar(ftype)) w.bytes(num, Buffer.alloc(0));
+      continue;
+    }
+    writeValue(w, num, ftype, value);
+  }
+  return w.finish();
+}
+
+/**
+ * An object (with apiVersion and kind) as `k8s\0` + runtime.Unknown, or undefined when its kind
+ * has no protobuf message (custom resources, Tables): the caller answers JSON then.
+ */
+export function encodeProtobufObject(obj: unknown): Buffer | undefined {
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return undefined;
+  const o = obj as Record<string, unknown>;
+  if (typeof o.apiVersion !== 'string' || typeof o.kind !== 'string') return undefined;
+  const type = messageTypeFor(o.apiVersion, o.kind);
+  if (!type) return undefined;
+  let raw: Buffer;
+  try {
+    raw = encodeMessage(o, type);
+  } catch (err) {
+    if (err instanceof ProtobufEncodeError) return undefined;
+    throw err;
+  }
+  const typeMeta = new Writer();
+  writeValue(typeMeta, 1, 'string', o.apiVersion);
+  writeValue(typeMeta, 2, 'string', o.kind);
+  const env = new Writer();
+  env.bytes(1, typeMeta.finish());
+  env.bytes(2, raw);
+  env.bytes(3, Buffer.alloc(0));
+  env.bytes(4, Buffer.alloc(0));
+  return Buffer.concat([PROTOBUF_MAGIC, env.finish()]);
 }

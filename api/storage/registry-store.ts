@@ -14,6 +14,7 @@ import { decodeContinue, encodeContinue } from './continue-token.ts';
 import { listPrefix, objectKey, resourcePrefix } from './keys.ts';
 import { WatchCache, decodeStored, type CacheEvent, type CachedObject, type WatchCacheOptions } from './watch-cache.ts';
 import { logger } from '../../lib/logger.ts';
+import { checkPodLimits, defaultPodLimits } from '../admission/limit-ranger.ts';
 import { ServiceAllocator } from './service-allocator.ts';
 import { updateManagedFields, type ManagedFieldsEntry } from '../apply/managed-fields.ts';
 
@@ -51,6 +52,13 @@ export interface UpdateOptions extends WriteOptions {
   managerSubresource?: string;
   /** Create a missing object whatever the resource (server-side apply creates on PATCH). */
   forceAllowCreate?: boolean;
+  /**
+   * The caller built the whole next object and vouches for it (subresources such as
+   * pods/binding change what the resource's own strategies forbid, as upstream's
+   * GuaranteedUpdate with a plain update function): no defaulting, update strategy or
+   * strategy validation, only the metadata rules.
+   */
+  rawUpdate?: boolean;
 }
 
 export interface DeleteOptions extends WriteOptions {
@@ -102,7 +110,7 @@ export interface RegistryStoreOptions {
 }
 
 /** Resources whose update creates the object when missing (upstream AllowCreateOnUpdate). */
-const ALLOW_CREATE_ON_UPDATE = new Set(['endpoints', 'events', 'leases', 'endpointslices', 'leasecandidates']);
+const ALLOW_CREATE_ON_UPDATE = new Set(['services/endpoints', 'events', 'leases', 'endpointslices', 'leasecandidates']);
 /** Resources whose DELETE answers with the deleted object rather than a Status (upstream ReturnDeletedObject). */
 const RETURN_DELETED_OBJECT = new Set(['pods', 'namespaces', 'services', 'customresourcedefinitions']);
 /** Namespaces that cannot be deleted (NamespaceLifecycle's immortal namespaces). */
@@ -152,8 +160,23 @@ export function generateName(base: string): string {
   return trimmed + suffix;
 }
 
+/**
+ * A deep copy of JSON data (objects here come from JSON.parse or decoded request bodies).
+ * About ten times faster than structuredClone, which dominated list and get profiles;
+ * anything that is not a plain object or array (a Date, a Map) still goes through it.
+ */
 function clone<T>(v: T): T {
-  return structuredClone(v);
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) {
+    const out = new Array(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = clone(v[i]);
+    return out as T;
+  }
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return structuredClone(v);
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) out[k] = clone((v as Record<string, unknown>)[k]);
+  return out as T;
 }
 
 const MAX_UINT64 = 2n ** 64n - 1n;
@@ -285,9 +308,12 @@ export class RegistryStore {
     return { apiVersion: v.includes('/') || !d.group ? v : `${d.group}/${v}`, kind: d.kind };
   }
 
-  /** A stored object as `d` serves it (a fresh copy the caller may change). */
-  toServed(d: ResourceDescriptor, stored: KubeObject): KubeObject {
-    const copy = clone(stored);
+  /**
+   * A stored object as `d` serves it (a fresh copy the caller may change). `owned`: the
+   * caller hands `stored` over (freshly decoded, not kept elsewhere), so it is not copied.
+   */
+  toServed(d: ResourceDescriptor, stored: KubeObject, owned = false): KubeObject {
+    const copy = owned ? stored : clone(stored);
     const out = d.conversion ? d.conversion.fromStorage(copy) : copy;
     const rv = stored.metadata?.resourceVersion;
     const { apiVersion: _a, kind: _k, ...rest } = out;
@@ -331,7 +357,7 @@ export class RegistryStore {
     if (rv === '') {
       const cur = await this.readCurrent(d, namespace, name);
       if (!cur) throw this.notFound(d, name);
-      return this.toServed(d, cur.obj);
+      return this.toServed(d, cur.obj, true);
     }
     const wanted = parseRv(rv, this.cache(d.storageResource).rev);
     const cache = this.cache(d.storageResource);
@@ -418,7 +444,8 @@ export class RegistryStore {
           const kv = res.kvs[i]!;
           const obj = decodeStored(kv);
           if (!obj) continue;
-          const served = this.toServed(d, obj);
+          // Freshly decoded and not kept: no copy needed.
+          const served = this.toServed(d, obj, true);
           if (!predicate || predicate(served)) items.push(served);
           if (limit > 0 && items.length >= limit) {
             lastKey = kv.key.toString('utf8');
@@ -477,6 +504,15 @@ export class RegistryStore {
     }
   }
 
+  /** The namespace's LimitRanges, for LimitRanger admission of new pods (defaults, then bounds). */
+  private async limitRanges(namespace: string): Promise<KubeObject[]> {
+    const cache = this.cache('limitranges');
+    const prefix = listPrefix('limitranges', namespace);
+    // Read-your-writes: a LimitRange created just before the pod applies to it.
+    await cache.waitFresh(await this.currentRevision(prefix));
+    return cache.snapshot(prefix).map((o) => o.obj);
+  }
+
   /** Upstream EnsureObjectNamespaceMatchesRequestNamespace. */
   private matchNamespace(d: ResourceDescriptor, meta: ObjectMeta, namespace: string | undefined): void {
     const requestNs = d.namespaced ? (namespace ?? '') : '';
@@ -525,8 +561,11 @@ export class RegistryStore {
         if (nameErrs.length) throw apiErrors.invalid(d.kind, d.group, meta.name!, nameErrs);
       }
       if (d.namespaced) await this.admitNamespace(d, meta.namespace!, meta.name ?? '');
+      const limitRanges = d.storageResource === 'pods' && !d.group ? await this.limitRanges(meta.namespace!) : [];
+      if (limitRanges.length) defaultPodLimits(obj, limitRanges);
       const errs = d.strategy.validate(obj);
       if (errs.length) throw apiErrors.invalid(d.kind, d.group, meta.name!, errs);
+      if (limitRanges.length) checkPodLimits(obj, limitRanges);
       const key = this.key(d, meta.namespace, meta.name!);
       if (opts.dryRun) {
         if (await this.readKv(key)) {
@@ -606,6 +645,7 @@ export class RegistryStore {
   ): Promise<{ object: KubeObject; created: boolean }> {
     const status = opts.subresource === 'status';
     const finalize = opts.subresource === 'finalize' && !!d.strategy.prepareForFinalizeUpdate;
+    const raw = opts.rawUpdate === true && !status;
     for (let attempt = 0; ; attempt++) {
       const cur = await this.readCurrent(d, namespace, name);
       if (!cur) {
@@ -648,6 +688,9 @@ export class RegistryStore {
         // Defaulting applies to every decoded object, status writes included (e.g. ipMode).
         d.strategy.defaults(obj);
         next = this.prepareStatusUpdate(d, obj, old, ctx);
+      } else if (raw) {
+        fillObjectMetaForUpdate(meta, old.metadata ?? {});
+        next = obj;
       } else if (finalize) {
         fillObjectMetaForUpdate(meta, old.metadata ?? {});
         d.strategy.prepareForFinalizeUpdate!(obj, old, ctx);
@@ -668,7 +711,7 @@ export class RegistryStore {
       const errs = [
         ...validateObjectMetaUpdate(nextMeta, old.metadata, 'metadata', { requireResourceVersion: false }),
         // Subresources validate what they may change (upstream's status / finalize strategies).
-        ...(status ? (d.strategy.validateStatusUpdate?.(next, old) ?? []) : finalize ? (d.strategy.validateFinalizeUpdate?.(next, old) ?? []) : d.strategy.validateUpdate(next, old)),
+        ...(raw ? [] : status ? (d.strategy.validateStatusUpdate?.(next, old) ?? []) : finalize ? (d.strategy.validateFinalizeUpdate?.(next, old) ?? []) : d.strategy.validateUpdate(next, old)),
       ];
       if (errs.length) throw apiErrors.invalid(d.kind, d.group, name, errs);
       if (!status && d.strategy.tracksGeneration && specPart(next) !== specPart(old)) {
@@ -812,7 +855,9 @@ export class RegistryStore {
       return { kind: 'now' };
     }
 
-    const grace = d.strategy.defaultGracePeriodSeconds ? d.strategy.defaultGracePeriodSeconds(old, opts.gracePeriodSeconds) : opts.gracePeriodSeconds;
+    // Only kinds with graceful deletion (pods) honour a grace period; the rest go at once
+    // whatever was asked, as upstream's BeforeDelete without a RESTGracefulDeleteStrategy.
+    const grace = d.strategy.defaultGracePeriodSeconds ? d.strategy.defaultGracePeriodSeconds(old, opts.gracePeriodSeconds) : undefined;
     const finalizers = meta.finalizers ?? [];
 
     if (meta.deletionTimestamp) {

@@ -49,11 +49,12 @@ export class ServiceAllocator {
   /** `services` lists every stored Service (all namespaces). */
   constructor(private readonly services: () => Iterable<KubeObject>) {}
 
-  private inUse(self: { namespace?: string; name?: string }): { ips: Set<string>; ports: Set<number> } {
+  private inUse(self: { namespace?: string; name?: string }, isKubernetes: boolean): { ips: Set<string>; ports: Set<number> } {
     const now = Date.now();
     for (const [ip, at] of this.reservedIPs) if (now - at > RESERVATION_MS) this.reservedIPs.delete(ip);
     for (const [port, at] of this.reservedPorts) if (now - at > RESERVATION_MS) this.reservedPorts.delete(port);
-    const ips = new Set<string>([KUBERNETES_SERVICE_IP, ...this.reservedIPs.keys()]);
+    const ips = new Set<string>(this.reservedIPs.keys());
+    if (!isKubernetes) ips.add(KUBERNETES_SERVICE_IP);
     const used = new Set<number>(this.reservedPorts.keys());
     for (const svc of this.services()) {
       if (svc.metadata?.namespace === self.namespace && svc.metadata?.name === self.name) continue;
@@ -94,7 +95,8 @@ export class ServiceAllocator {
     const s = isObj(svc.spec) ? svc.spec : (svc.spec = {});
     const o = old && isObj(old.spec) ? old.spec : undefined;
     const name = String(svc.metadata?.name ?? '');
-    const { ips, ports: usedPorts } = this.inUse({ namespace: svc.metadata?.namespace, name: old ? name : undefined });
+    const isKubernetes = svc.metadata?.namespace === 'default' && name === 'kubernetes';
+    const { ips, ports: usedPorts } = this.inUse({ namespace: svc.metadata?.namespace, name: old ? name : undefined }, isKubernetes);
     const errs: FieldError[] = [];
 
     if (needsClusterIP(s)) {

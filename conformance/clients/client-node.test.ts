@@ -487,6 +487,8 @@ describe('@kubernetes/client-node informer survives a 410 relist', () => {
     informer.on('update', (o) => seen.push(`update ${o.metadata!.name} ${o.data?.v}`));
     informer.on('delete', (o) => seen.push(`delete ${o.metadata!.name}`));
     let errors = 0;
+    let connects = 0;
+    informer.on('connect', () => connects++);
     let restarting: Promise<void> | undefined;
     // client-node's informer stops on a connection error; its documented pattern is to restart it.
     informer.on('error', () => {
@@ -504,8 +506,11 @@ describe('@kubernetes/client-node informer survives a 410 relist', () => {
       seen.length = 0;
 
       // Network outage.
+      const connectsBefore = connects;
       proxy.cut();
-      await waitFor('the informer to notice the outage', () => errors === 1);
+      // node-fetch reports the cut stream as an error (the informer then waits for our restart);
+      // were it a clean end, the informer would reconnect by itself (held by the proxy until resume).
+      await waitFor('the informer to notice the outage', () => errors === 1 || connects > connectsBefore);
 
       await direct.patchNamespacedConfigMap({ name: 'change', namespace: ns, body: { data: { v: '2' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
       await direct.deleteNamespacedConfigMap({ name: 'remove', namespace: ns });
@@ -535,7 +540,7 @@ describe('@kubernetes/client-node informer survives a 410 relist', () => {
       assert.deepEqual(cached, server.items.map((o) => `${o.metadata!.name}@${o.metadata!.resourceVersion}`).sort());
       assert.deepEqual(cached.map((c) => c.split('@')[0]), ['after', 'change', 'missed']);
       assert.equal(lists, 2, 'exactly one relist');
-      assert.equal(errors, 1);
+      assert.ok(errors <= 1, `${errors} errors`);
     } finally {
       await informer.stop();
       await restarting;

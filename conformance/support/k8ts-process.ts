@@ -31,26 +31,35 @@ export interface K8tsOptions {
   /** How long to wait for the server to come up; default 60 s. */
   startTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** Node flags for the server process, e.g. `['--cpu-prof', '--cpu-prof-dir=/tmp/prof']`. */
+  nodeArgs?: string[];
 }
 
-const live = new Set<ChildProcess>();
+const live = new Map<ChildProcess, string>();
 let exitHook = false;
 
 export async function startK8ts(options: K8tsOptions = {}): Promise<K8tsProcess> {
   if (!exitHook) {
     exitHook = true;
     process.on('exit', () => {
-      for (const c of live) if (c.pid && c.exitCode === null) process.kill(c.pid, 'SIGKILL');
+      for (const [c, dir] of live) {
+        try {
+          if (c.pid && c.exitCode === null) process.kill(c.pid, 'SIGKILL');
+        } catch {
+          // gone already
+        }
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'k8ts-e2e-'));
   const [port] = await freePorts(1);
-  const child = spawn(process.execPath, [join(repo, 'bin/k8ts.js'), 'up', '--data-dir', dataDir, '--port', String(port), ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), join(repo, 'bin/k8ts.js'), 'up', '--data-dir', dataDir, '--port', String(port), ...(options.args ?? [])], {
     cwd: repo,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: options.env ?? process.env,
   });
-  live.add(child);
+  live.set(child, dataDir);
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));

@@ -30,6 +30,10 @@ export class Indexer<T extends KubeObject = KubeObject> {
     for (const [key, obj] of this.items) this.indexOne(index, fn, key, obj);
   }
 
+  hasIndexer(name: string): boolean {
+    return this.indexers.has(name);
+  }
+
   private indexOne(index: Map<string, Set<string>>, fn: IndexFunc<T>, key: string, obj: T): void {
     for (const value of fn(obj)) {
       let keys = index.get(value);

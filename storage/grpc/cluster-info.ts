@@ -24,6 +24,31 @@ export interface ClusterInfo {
   leaderId?(): bigint;
   /** Raft's committed index. Default: the store revision (a one-member log applies one write per entry). */
   raftIndex?(): number;
+  /** Raft's applied index. Default: raftIndex. */
+  appliedIndex?(): number;
+  /** Whether the member this server runs in is a learner. Default false. */
+  isLearner?(): boolean;
+  /** Membership changes; without them MemberAdd/Remove/Promote/Update are UNIMPLEMENTED. */
+  membership?: ClusterMembership;
+  /** Hands leadership to another member (etcd's MoveLeader); UNIMPLEMENTED without it. */
+  moveLeader?(targetId: bigint): Promise<void>;
+}
+
+/**
+ * Membership changes as etcd's Cluster service makes them. Errors should be RpcErrors with
+ * etcd's codes and messages (`etcdserver: member not found`, ...).
+ */
+export interface ClusterMembership {
+  /**
+   * Adds a member. etcd's MemberAdd carries no name (a member publishes it when it starts);
+   * `name` is set when the client sent one (k8ts's CLI does, as gRPC metadata).
+   */
+  add(request: { name?: string; peerUrls: string[]; isLearner: boolean }): Promise<ClusterMember>;
+  remove(id: bigint): Promise<void>;
+  /** Makes a learner a voter. */
+  promote(id: bigint): Promise<void>;
+  /** Changes a member's peer URLs. */
+  update?(id: bigint, peerUrls: string[]): Promise<void>;
 }
 
 /** A stable 63-bit id from a string, as etcd derives ids from a hash of URLs and names. */

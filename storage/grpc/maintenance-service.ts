@@ -1,5 +1,6 @@
 // etcd's Maintenance service: Status, Alarm (GET), Defragment (a no-op: LevelDB compacts
-// itself). Hash, HashKV, Snapshot and MoveLeader are answered UNIMPLEMENTED.
+// itself), MoveLeader when the cluster can (ClusterInfo.moveLeader). Hash, HashKV and
+// Snapshot are answered UNIMPLEMENTED.
 import { createRequire } from 'node:module';
 import { status, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Store } from '../store.ts';
@@ -43,6 +44,7 @@ export function maintenanceService(ctx: ServiceContext): UntypedServiceImplement
       const alarms = await activeAlarms(ctx);
       const leader = ctx.cluster.leaderId?.() ?? ctx.cluster.memberId;
       const raftIndex = String(ctx.cluster.raftIndex?.() ?? st.header.revision);
+      const appliedIndex = String(ctx.cluster.appliedIndex?.() ?? raftIndex);
       const errs = alarms.map((a) => `memberID:${memberId} alarm:${a} `);
       if (leader === 0n) errs.unshift('etcdserver: no leader');
       return {
@@ -52,10 +54,10 @@ export function maintenanceService(ctx: ServiceContext): UntypedServiceImplement
         leader: String(leader),
         raftIndex,
         raftTerm: String(ctx.cluster.raftTerm()),
-        raftAppliedIndex: raftIndex,
+        raftAppliedIndex: appliedIndex,
         errors: errs,
         dbSizeInUse: String(st.dbSize),
-        isLearner: false,
+        isLearner: ctx.cluster.isLearner?.() ?? false,
       };
     }),
 
@@ -71,7 +73,11 @@ export function maintenanceService(ctx: ServiceContext): UntypedServiceImplement
 
     Hash: ctx.unary(() => Promise.reject(unimplemented('Hash'))),
     HashKV: ctx.unary(() => Promise.reject(unimplemented('HashKV'))),
-    MoveLeader: ctx.unary(() => Promise.reject(unimplemented('MoveLeader (single-member store)'))),
+    MoveLeader: ctx.unary(async (req: { targetID?: string }) => {
+      if (!ctx.cluster.moveLeader) throw unimplemented('MoveLeader (single-member store)');
+      await ctx.cluster.moveLeader(BigInt(req.targetID ?? '0'));
+      return { header: await ctx.currentHeader() };
+    }),
     Snapshot: (call: ServerWritableStream<unknown, unknown>) => {
       call.emit('error', unimplemented('Snapshot'));
     },

@@ -40,8 +40,14 @@ test('§5.1 a server rejects a request with a stale term', () => {
   r.becomeFollower(3, 2);
   r.step(msg({ type: 'MsgApp', from: 3, to: 1, term: 2, index: 0, logTerm: 0, entries: [entry(1, 2)] }));
   r.step(msg({ type: 'MsgVote', from: 3, to: 1, term: 2, index: 5, logTerm: 2 }));
-  // The stale AppendEntries is answered with our term only; the stale vote request is dropped.
-  assert.deepEqual(takeMsgs(r).map((m) => [m.type, m.to, m.term, m.index ?? 0]), [['MsgAppResp', 3, 3, 0]]);
+  // Both are answered with our term only (a rejected vote), so that the sender catches up.
+  assert.deepEqual(
+    takeMsgs(r).map((m) => [m.type, m.to, m.term, m.index ?? 0, m.reject ?? false]),
+    [
+      ['MsgAppResp', 3, 3, 0, false],
+      ['MsgVoteResp', 3, 3, 0, true],
+    ],
+  );
   assert.deepEqual([r.term, r.lead, r.vote, r.raftLog.lastIndex()], [3, 2, NONE, 0]);
 });
 

@@ -447,8 +447,12 @@ export class Raft {
         // raised by a removed server's vote requests, never campaigns, and would stay cut
         // off from a leader that never learns the newer term.)
         this.send({ type: 'MsgAppResp', to: m.from, term: 0 });
-      } else if (m.type === 'MsgPreVote') {
-        this.send({ type: 'MsgPreVoteResp', to: m.from, term: this.term, reject: true, ...this.commitHint() });
+      } else if (m.type === 'MsgPreVote' || m.type === 'MsgVote') {
+        // Figure 2: reject, with our term, so that the candidate catches up. (etcd drops a
+        // stale MsgVote; but a candidate whose term fell behind that of a voter who does not
+        // send it vote requests itself — a node with a stale membership campaigning among
+        // others — would then only catch up by chance, and until it does no leader is elected.)
+        this.send({ type: voteRespMsgType(m.type), to: m.from, term: this.term, reject: true, ...this.commitHint() });
       }
       // Figure 2: otherwise ignore requests with a stale term.
       return;

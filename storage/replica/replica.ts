@@ -80,6 +80,8 @@ export interface ReplicaOptions {
   /** Bytes of commands in one log entry (a single larger command gets an entry of its own). Default 1 MiB. */
   maxBatchBytes?: number;
   log?: (level: 'debug' | 'info' | 'warn' | 'error', obj: unknown, msg: string) => void;
+  /** Called when this member's Raft role or known leader changes (e.g. to report leadership). */
+  onStateChange?: (state: { raftState: SoftState['raftState']; leader: number; leaderName: string | undefined; term: number }) => void;
 }
 
 export interface MemberInfo {
@@ -528,6 +530,11 @@ export class Replica {
       this.log('info', { term: this.raw.raft.term }, `${this.name} became leader`);
     }
     if (this.lead !== 0) for (const w of this.leaderWaiters.splice(0)) w();
+    try {
+      this.options.onStateChange?.({ raftState: ss.raftState, leader: ss.lead, leaderName: this.members.get(ss.lead)?.name, term: this.raw.raft.term });
+    } catch (e) {
+      this.log('warn', { err: e }, 'onStateChange failed');
+    }
     // Reads waiting for an answer from a leader that is gone are asked again at once.
     if (this.readRound && !this.isLeader) this.retryReadRound();
   }
@@ -954,6 +961,7 @@ export class Replica {
     if (raft.state !== 'leader') throw new RpcRefusal('not-leader', 'not the leader');
     // One membership change at a time: wait (retrying) until the previous one is applied.
     if (kind === 'confChange' && raft.pendingConfIndex > raft.raftLog.applied) throw new RpcRefusal('busy', 'a configuration change is pending');
+    if (kind === 'confChange') this.checkPromotion(decodeConfChange(data));
     try {
       if (kind === 'propose') this.raw.propose(data);
       else this.raw.proposeConfChange(decodeConfChange(data));
@@ -966,6 +974,20 @@ export class Replica {
     }
     this.schedule();
     return { index: raft.raftLog.lastIndex(), term: raft.term };
+  }
+
+  /**
+   * On the leader: a learner is promoted only once its log is nearly the leader's (etcd's
+   * rule: it has matched at least 90% of the leader's log), so that the new voter does not
+   * stall commits while it catches up.
+   */
+  private checkPromotion(cc: ConfChange): void {
+    if (cc.type !== 'addNode' || !this.confState.learners.includes(cc.nodeId)) return;
+    const raft = this.raw.raft;
+    const match = raft.trk.progress.get(cc.nodeId)?.match ?? 0;
+    if (match < raft.raftLog.lastIndex() * 0.9) {
+      throw unavailable('etcdserver: can only promote a learner member which is in sync with leader');
+    }
   }
 
   private waitForLeader(deadline: number): Promise<void> {
@@ -1288,6 +1310,21 @@ export class Replica {
 
   get leaderId(): number {
     return this.lead;
+  }
+
+  /** Current Raft term (cheap; status() builds much more). */
+  get term(): number {
+    return this.raw.raft.term;
+  }
+
+  /** Raft's commit index. */
+  get commitIndex(): number {
+    return this.raw.raft.raftLog.committed;
+  }
+
+  /** Whether this member is a learner in the configuration it has applied. */
+  get isLearner(): boolean {
+    return this.confState.learners.includes(this.id);
   }
 
   get appliedIndex(): number {

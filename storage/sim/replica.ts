@@ -26,8 +26,8 @@ export type ClientResponse =
 
 /** Where in the handling of a Ready a crash strikes. */
 export type CrashPoint =
-  /** Before the batch is written: the whole Ready is lost. */
-  | 'beforePersist'
+  /** After the batch is written, before it is synced: it may or may not survive. */
+  | 'beforeSync'
   /** After the batch is written and synced, before any message is sent. */
   | 'afterPersist'
   /** After some of the messages are sent. */
@@ -52,6 +52,8 @@ export interface ReplicaOptions {
   compactKeep: number;
   /** TEST ONLY: serve gets from local state at once, without ReadIndex (a stale-read bug). */
   staleReads?: boolean;
+  /** TEST ONLY: never sync the disk (a driver that ignores mustSync). */
+  skipSync?: boolean;
 }
 
 interface PendingRead {
@@ -211,14 +213,14 @@ export class Replica implements Endpoint {
       const plan = this.crashPlan;
       if (plan) {
         const fits =
-          (plan.point === 'beforePersist' && (rd.entries.length > 0 || rd.hardState !== undefined || rd.snapshot !== undefined)) ||
+          (plan.point === 'beforeSync' && (rd.entries.length > 0 || rd.hardState !== undefined || rd.snapshot !== undefined)) ||
           (plan.point === 'afterPersist' && rd.entries.length > 0) ||
           (plan.point === 'midSend' && rd.messages.length > 1) ||
           (plan.point === 'midApply' && rd.committedEntries.length > 1);
         if (fits) return this.crashDuring(rd, plan.point, plan.fraction);
       }
       this.disk.write(rd);
-      if (rd.mustSync || rd.snapshot) this.disk.sync();
+      if ((rd.mustSync || rd.snapshot) && !this.opts.skipSync) this.disk.sync();
       if (rd.snapshot) this.installSnapshot(rd);
       for (const m of rd.messages) this.net.send(this.id, m);
       for (const e of rd.committedEntries) this.apply(e);
@@ -235,9 +237,9 @@ export class Replica implements Endpoint {
 
   /** Handles the first part of a Ready as far as `point`, then dies. */
   private crashDuring(rd: Ready, point: CrashPoint, fraction: number): void {
-    if (point !== 'beforePersist') {
-      this.disk.write(rd);
-      this.disk.sync();
+    this.disk.write(rd);
+    if (point !== 'beforeSync') {
+      if (!this.opts.skipSync) this.disk.sync();
       if (point === 'midSend' || point === 'midApply') {
         const n = point === 'midSend' ? Math.floor(rd.messages.length * fraction) : rd.messages.length;
         for (const m of rd.messages.slice(0, n)) this.net.send(this.id, m);
@@ -290,11 +292,10 @@ export class Replica implements Endpoint {
     if (every <= 0) return;
     const snapIndex = this.storage.snapshot().metadata.index;
     if (this.lastApplied - snapIndex < every) return;
-    // A snapshot must not be durable while the commit index covering it is not.
-    this.disk.sync();
-    this.storage.createSnapshot(this.lastApplied, this.confState, this.sm.snapshot());
-    const to = this.lastApplied - this.opts.compactKeep;
-    if (to >= this.storage.firstIndex()) this.storage.compact(to);
+    this.disk.takeSnapshot(this.lastApplied, this.confState, this.sm.snapshot(), this.lastApplied - this.opts.compactKeep);
+    // Durable at once, with the commit index that covers it (a restart must not find a
+    // snapshot beyond its commit index).
+    if (!this.opts.skipSync) this.disk.sync();
   }
 
   /** The replica is a member (voter or learner) of its own latest configuration. */

@@ -23,7 +23,7 @@ import { NO_FAULTS, Scheduler, SimDisk, SimNetwork } from './world.ts';
 export interface SimOptions {
   /** Founding voters: 3 or 5. Default: by seed (odd seeds 3, even seeds 5). */
   replicas?: 3 | 5;
-  /** Virtual ms of faults and membership changes while clients run. Default 6000. */
+  /** Virtual ms of faults and membership changes while clients run. Default 10000. */
   chaosMs?: number;
   /** Virtual ms allowed, after healing, for every client to complete operations again. Default 20000. */
   progressMs?: number;
@@ -33,8 +33,11 @@ export interface SimOptions {
   checkTimeoutMs?: number;
   /** Receives a line per notable event (crashes, partitions, leaders, membership, client operations). */
   log?: (line: string) => void;
-  /** TEST ONLY: deliberately broken replicas (see ReplicaOptions.staleReads). */
-  bug?: 'stale-reads';
+  /**
+   * TEST ONLY: deliberately broken replicas, to show that the checks catch them:
+   * 'stale-reads' serves gets from local state without ReadIndex; 'skip-sync' never syncs the disk.
+   */
+  bug?: 'stale-reads' | 'skip-sync';
 }
 
 export interface SimStats {
@@ -84,7 +87,7 @@ interface Scenario {
   steps: Array<{ type: ConfChange['type']; node: number | 'pickVoter' | 'sameAsPicked' }>;
 }
 
-const CRASH_POINTS: CrashPoint[] = ['beforePersist', 'afterPersist', 'midSend', 'midApply'];
+const CRASH_POINTS: CrashPoint[] = ['beforeSync', 'afterPersist', 'midSend', 'midApply'];
 
 export function runSeed(seed: number, options: SimOptions = {}): SimResult {
   const started = performance.now();
@@ -127,9 +130,9 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
     slow: { min: 40, max: nemesisRng.pick([150, 600]) },
   });
   const baseWeather = weather();
-  const clientCount = r.int(3, 6);
+  const clientCount = r.int(3, 7);
   const keys = Array.from({ length: r.int(2, 6) }, (_, i) => `k${i}`);
-  const chaosMs = options.chaosMs ?? 6000;
+  const chaosMs = options.chaosMs ?? 10_000;
   const scenarios: Scenario[] = [
     { name: 'remove and re-add a voter', steps: [{ type: 'removeNode', node: 'pickVoter' }, { type: 'addNode', node: 'sameAsPicked' }] },
     {
@@ -171,12 +174,13 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
     onApply(id: number, e: Entry) {
       const digest = `${e.term}/${e.type}/${Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength).toString('latin1')}`;
       const prev = appliedAt.get(e.index);
-      if (prev === undefined) appliedAt.set(e.index, { digest, by: id, term: e.term });
-      else if (prev.digest !== digest && divergence.length < 20) {
+      if (prev === undefined) {
+        appliedAt.set(e.index, { digest, by: id, term: e.term });
+        if (e.type === 'confChange') confChanges++;
+      } else if (prev.digest !== digest && divergence.length < 20) {
         divergence.push(`replica ${id} applied ${describeEntry(e)} at index ${e.index}, but replica ${prev.by} applied ${prev.digest.slice(0, 120)} there`);
       }
       if (e.index > maxApplied) maxApplied = e.index;
-      if (e.type === 'confChange') confChanges++;
     },
     onConfChange(id: number, cs: ConfState) {
       confOf.set(id, cs);
@@ -229,7 +233,7 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
         sched,
         net,
         nodeRng.fork(),
-        { raft, tickMs, snapshotEvery, compactKeep, staleReads: options.bug === 'stale-reads' },
+        { raft, tickMs, snapshotEvery, compactKeep, staleReads: options.bug === 'stale-reads', skipSync: options.bug === 'skip-sync' },
         hooks,
       );
       replicas.set(id, rep);
@@ -332,7 +336,9 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
           victim.crashPlan = { point, fraction: g.next() };
           say?.(`${victim.id} will crash at its next Ready (${point})`);
           const inc = victim.incarnation;
-          sched.after(200, () => victim.incarnation === inc && victim.crash('planned crash point never came'));
+          sched.after(200, () => {
+            if (victim.incarnation === inc && victim.crashPlan !== undefined) victim.crash('planned crash point never came');
+          });
         }
         const inc = victim.incarnation;
         sched.after(g.int(50, 2500), () => {
@@ -381,7 +387,13 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
       if (sched.now < notBefore) return;
       const lead = leaderOf();
       if (!lead) return;
-      const cs = lead.raw!.raft.trk.confState();
+      // Judge only by a leader that has committed an entry of its own term and applied
+      // everything committed: its membership then reflects every committed change. (A node
+      // that has not yet applied its own removal can still win an election and lead with
+      // the old membership until it does.)
+      const rf = lead.raw!.raft;
+      if (rf.raftLog.termOrZero(rf.raftLog.committed) !== rf.term || lead.lastApplied !== rf.raftLog.committed) return;
+      const cs = rf.trk.confState();
       if (!current) {
         const st = steps[stepIdx]!;
         let node: number;

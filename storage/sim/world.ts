@@ -3,7 +3,7 @@
 //
 // Everything is single-threaded and driven by one seeded random stream per component, so a
 // run is a pure function of its seed.
-import type { HardState, Message } from '../raft/index.ts';
+import type { ConfState, Entry, HardState, Message, Snapshot } from '../raft/index.ts';
 import { MemoryStorage, SeededRandom } from '../raft/index.ts';
 import type { Ready } from '../raft/index.ts';
 
@@ -239,43 +239,93 @@ export class SimNetwork {
 // ---------------------------------------------------------------------------------------
 // Disks.
 
+/** One atomic write: a Ready's snapshot, entries and hard state, or a snapshot the replica took. */
+type Batch =
+  | { kind: 'ready'; snapshot?: Snapshot; entries: Entry[]; hardState?: HardState }
+  | { kind: 'snapshot'; index: number; confState: ConfState; data: Uint8Array; compactTo: number };
+
+function applyBatch(s: MemoryStorage, b: Batch): void {
+  if (b.kind === 'ready') {
+    if (b.snapshot) s.applySnapshot(b.snapshot);
+    s.append(b.entries);
+    if (b.hardState) s.setHardState(b.hardState);
+  } else {
+    s.createSnapshot(b.index, b.confState, b.data);
+    if (b.compactTo >= s.firstIndex()) s.compact(b.compactTo);
+  }
+}
+
+/** An exact copy of a MemoryStorage (snapshot, the entries it keeps, hard state). */
+export function cloneStorage(s: MemoryStorage): MemoryStorage {
+  const snap = s.snapshot();
+  const first = s.firstIndex();
+  const last = s.lastIndex();
+  let c: MemoryStorage;
+  if (snap.metadata.index === 0) {
+    c = new MemoryStorage(snap.metadata.confState);
+  } else {
+    c = new MemoryStorage();
+    // Entries may be kept below the snapshot index (compactKeep): rebuild the log from the
+    // first kept entry, then take the snapshot again.
+    const base = first - 1;
+    if (base === snap.metadata.index) c.applySnapshot(snap);
+    else c.applySnapshot({ metadata: { index: base, term: s.term(base), confState: snap.metadata.confState }, data: new Uint8Array(0) });
+  }
+  if (last >= first) c.append(s.entries(first, last + 1));
+  if (snap.metadata.index > first - 1) c.createSnapshot(snap.metadata.index, snap.metadata.confState, snap.data);
+  c.setHardState(s.hardStateNow());
+  return c;
+}
+
 /**
- * A replica's disk: a MemoryStorage (the Raft log and snapshot, as Raft reads them) plus the
- * knowledge of what is durable. Each Ready is written as one atomic batch, as the LevelDB
- * storage does; a batch is durable once synced, and a sync makes every earlier batch durable
- * too (a write-ahead log). The driver syncs when the Ready says `mustSync`, when it installs a
- * snapshot and before it takes one; the only batches it leaves unsynced are hard states whose
- * commit index alone changed. A crash keeps the synced batches and an arbitrary prefix of the
- * unsynced ones.
+ * A replica's disk. Raft reads `storage`, which shows every write; what survives a crash is
+ * what was synced: each write is an atomic batch (as with the LevelDB storage), a sync makes
+ * every batch written so far durable (a write-ahead log), and a crash keeps the synced
+ * batches plus an arbitrary prefix of the unsynced ones. A correct driver syncs whenever the
+ * Ready says `mustSync` (before sending its messages), when it installs a snapshot and when it
+ * takes one; so what it may lose is the hard states in which only the commit index moved, and
+ * the Ready it was writing when it died.
  */
 export class SimDisk {
-  readonly storage: MemoryStorage;
-  private durable: HardState;
-  private unsynced: HardState[] = [];
+  private live: MemoryStorage;
+  /** What is durable: the state after the last sync. */
+  private durable: MemoryStorage;
+  private unsynced: Batch[] = [];
   syncs = 0;
 
   constructor(storage: MemoryStorage) {
-    this.storage = storage;
-    this.durable = storage.hardStateNow();
+    this.live = storage;
+    this.durable = cloneStorage(storage);
+  }
+
+  /** What Raft reads (replaced by a fresh copy of the durable state after a crash). */
+  get storage(): MemoryStorage {
+    return this.live;
   }
 
   /** Writes a Ready's snapshot, entries and hard state as one batch (not yet synced). */
   write(rd: Ready): void {
-    if (rd.snapshot) this.storage.applySnapshot(rd.snapshot);
-    this.storage.append(rd.entries);
-    if (rd.hardState) {
-      this.storage.setHardState(rd.hardState);
-      this.unsynced.push({ ...rd.hardState });
-    }
+    if (!rd.snapshot && rd.entries.length === 0 && !rd.hardState) return;
+    const b: Batch = { kind: 'ready', entries: rd.entries };
+    if (rd.snapshot) b.snapshot = rd.snapshot;
+    if (rd.hardState) b.hardState = { ...rd.hardState };
+    applyBatch(this.live, b);
+    this.unsynced.push(b);
+  }
+
+  /** Records a snapshot of the state machine at `index` and compacts the log up to `compactTo`. */
+  takeSnapshot(index: number, confState: ConfState, data: Uint8Array, compactTo: number): void {
+    const b: Batch = { kind: 'snapshot', index, confState: { voters: [...confState.voters], learners: [...confState.learners] }, data, compactTo };
+    applyBatch(this.live, b);
+    this.unsynced.push(b);
   }
 
   sync(): void {
     this.syncs++;
-    this.durable = this.storage.hardStateNow();
+    for (const b of this.unsynced) applyBatch(this.durable, b);
     this.unsynced = [];
   }
 
-  /** Entries and snapshots are only ever written by synced batches; hard states may be lost. */
   get unsyncedBatches(): number {
     return this.unsynced.length;
   }
@@ -283,11 +333,10 @@ export class SimDisk {
   /** The machine died: keep what was synced and a random prefix of what was not. */
   crash(rng: SeededRandom): { lostBatches: number } {
     const keep = rng.intn(this.unsynced.length + 1);
-    const hs = keep === 0 ? this.durable : this.unsynced[keep - 1]!;
     const lostBatches = this.unsynced.length - keep;
-    this.storage.setHardState(hs);
-    this.durable = { ...hs };
+    for (const b of this.unsynced.slice(0, keep)) applyBatch(this.durable, b);
     this.unsynced = [];
+    this.live = cloneStorage(this.durable);
     return { lostBatches };
   }
 }

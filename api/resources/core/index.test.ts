@@ -7,6 +7,7 @@ import { Registry } from '../../registry/registry.ts';
 test('discovery facts per resource', () => {
   const facts = coreResources.map((d) => [d.plural, d.singular, d.kind, d.shortNames.join(','), d.categories.join(','), d.namespaced, d.storageResource, d.nameFormat]);
   assert.deepEqual(facts, [
+    ['bindings', 'binding', 'Binding', '', '', true, 'bindings', 'dns1123Subdomain'],
     ['configmaps', 'configmap', 'ConfigMap', 'cm', '', true, 'configmaps', 'dns1123Subdomain'],
     ['endpoints', 'endpoints', 'Endpoints', 'ep', '', true, 'services/endpoints', 'dns1123Subdomain'],
     ['events', 'event', 'Event', 'ev', '', true, 'events', 'pathSegment'],
@@ -28,6 +29,7 @@ test('discovery facts per resource', () => {
 test('subresources per resource', () => {
   const subs = Object.fromEntries(coreResources.map((d) => [d.plural, Object.keys(d.subresources).sort().join(',')]));
   assert.deepEqual(subs, {
+    bindings: '',
     configmaps: '',
     endpoints: '',
     events: '',
@@ -55,8 +57,9 @@ test('every descriptor is core/v1, has a client-node model and a valid registry'
     assert.ok(existsSync(new URL(`../../../node_modules/@kubernetes/client-node/dist/gen/models/${d.model}.js`, import.meta.url)), d.model);
     assert.equal(registry.get('', 'v1', d.plural), d);
     assert.equal(registry.forKind('v1', d.kind), d);
-    assert.equal(d.printerColumns.length > 0, d.plural !== 'limitranges', d.plural);
-    const expected = d.plural === 'namespaces' ? 7 : 8;
+    assert.equal(d.printerColumns.length > 0, d.plural !== 'limitranges' && d.plural !== 'bindings', d.plural);
+    // bindings: create only (the legacy binding endpoint).
+    const expected = d.plural === 'namespaces' ? 7 : d.plural === 'bindings' ? 1 : 8;
     assert.equal(d.verbs.length, expected, d.plural);
   }
 });

@@ -1,5 +1,6 @@
 // core/v1 resources, in the order upstream's discovery lists them.
 import type { ResourceDescriptor } from '../../registry/descriptor.ts';
+import { bindings } from './bindings.ts';
 import { configmaps } from './configmaps.ts';
 import { endpoints } from './endpoints.ts';
 import { events } from './events.ts';
@@ -17,6 +18,7 @@ import { serviceaccounts } from './serviceaccounts.ts';
 import { services } from './services.ts';
 
 export const coreResources: ResourceDescriptor[] = [
+  bindings,
   configmaps,
   endpoints,
   events,

@@ -124,6 +124,23 @@ describe('[sig-network]', () => {
     assert.deepEqual(names(await c.get(base)), ['service-3']);
   });
 
+  test('Kubernetes Service', async () => {
+    const svc = await c.get('/api/v1/namespaces/default/services/kubernetes');
+    assert.equal(svc.metadata.name, 'kubernetes');
+    assert.equal(svc.spec.type, 'ClusterIP');
+    assert.ok(svc.spec.clusterIP, 'it has a cluster IP');
+    const https = (svc.spec.ports as Json[]).find((p) => p.name === 'https');
+    assert.equal(https?.port, 443);
+    assert.equal(https?.protocol, 'TCP');
+    assert.deepEqual(svc.metadata.labels, { component: 'apiserver', provider: 'kubernetes' });
+  });
+
+  test('Find Kubernetes Service in default Namespace', async () => {
+    const all = await c.get('/api/v1/services');
+    const found = (all.items as Json[]).find((s) => s.metadata.name === 'kubernetes' && s.metadata.namespace === 'default');
+    assert.ok(found, 'the kubernetes service is listed across all namespaces');
+  });
+
   test('Endpoint resource lifecycle', async () => {
     const ns = await cluster.namespace('endpoints');
     const base = `/api/v1/namespaces/${ns}/endpoints`;

@@ -15,6 +15,60 @@ describe('[sig-scheduling]', () => {
     await cluster.close();
   });
 
+  test('LimitRange, resources', async () => {
+    const ns = await cluster.namespace('limitrange');
+    const rl = (cpu: string, memory: string, eph: string) =>
+      Object.fromEntries(Object.entries({ cpu, memory, 'ephemeral-storage': eph }).filter(([, v]) => v !== ''));
+    const value = `${Date.now()}`;
+    const base = `/api/v1/namespaces/${ns}/limitranges`;
+    const pods = `/api/v1/namespaces/${ns}/pods`;
+    const list = await c.get(`${base}?labelSelector=${selector({ time: value })}`);
+    assert.deepEqual(list.items, []);
+    const w = await c.watch(base, { resourceVersion: list.metadata.resourceVersion, labelSelector: `time=${value}` });
+    let lr;
+    try {
+      lr = await c.create(base, {
+        metadata: { name: 'limit-range', labels: { time: value } },
+        spec: { limits: [{ type: 'Container', min: rl('50m', '100Mi', '100Gi'), max: rl('500m', '500Mi', '500Gi'), default: rl('500m', '500Mi', '500Gi'), defaultRequest: rl('100m', '200Mi', '200Gi'), maxLimitRequestRatio: {} }] },
+      });
+      assert.equal((await w.next()).type, 'ADDED');
+    } finally {
+      w.close();
+    }
+    const got = await c.get(`${base}/limit-range`);
+    assert.deepEqual(got.spec.limits[0].defaultRequest, rl('100m', '200Mi', '200Gi'));
+    assert.deepEqual(got.spec.limits[0].default, rl('500m', '500Mi', '500Gi'));
+    const pod = (name: string, requests: Record<string, string>, limits: Record<string, string>) => ({
+      metadata: { name },
+      spec: { containers: [{ name: 'pause', image: 'registry.k8s.io/pause:3.9', resources: { requests, limits } }] },
+    });
+    // No requirements: the defaults.
+    await c.create(pods, pod('pod-no-resources', {}, {}));
+    const p1 = await c.get(`${pods}/pod-no-resources`);
+    assert.deepEqual(p1.spec.containers[0].resources, { requests: rl('100m', '200Mi', '200Gi'), limits: rl('500m', '500Mi', '500Gi') });
+    // Partial requirements: merged (a limit without a request makes the request).
+    await c.create(pods, pod('pod-partial-resources', rl('', '150Mi', '150Gi'), rl('300m', '', '')));
+    const p2 = await c.get(`${pods}/pod-partial-resources`);
+    assert.deepEqual(p2.spec.containers[0].resources, { requests: rl('300m', '150Mi', '150Gi'), limits: rl('300m', '500Mi', '500Gi') });
+    // Below min, above max: refused (above max, the defaulted limit is below the request, which
+    // validation refuses before LimitRanger's own check, as upstream orders them).
+    await c.fails('POST', pods, 403, { body: pod('pfpod', rl('10m', '50Mi', '50Gi'), {}) }, 'Forbidden');
+    await c.fails('POST', pods, 422, { body: pod('pfpod', rl('600m', '600Mi', '600Gi'), {}) }, 'Invalid');
+    const st = await c.fails('POST', pods, 403, { body: pod('pfpod', rl('600m', '600Mi', '600Gi'), rl('600m', '600Mi', '600Gi')) }, 'Forbidden');
+    assert.match(st.message, /maximum cpu usage per Container is 500m, but limit is 600m/);
+    // A lower min lets the small pod in; the big one is still refused.
+    lr = await c.get(`${base}/limit-range`);
+    lr.spec.limits[0].min = rl('9m', '49Mi', '49Gi');
+    await c.update(`${base}/limit-range`, lr);
+    assert.deepEqual((await c.get(`${base}/limit-range`)).spec.limits[0].min, rl('9m', '49Mi', '49Gi'));
+    await c.create(pods, pod('pfpod', rl('10m', '50Mi', '50Gi'), {}));
+    await c.fails('POST', pods, 422, { body: pod('pfpod2', rl('600m', '600Mi', '600Gi'), {}) }, 'Invalid');
+    // Without the LimitRange, anything goes.
+    await c.delete(`${base}/limit-range`, { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 30 });
+    assert.deepEqual((await c.get(base)).items, []);
+    await c.create(pods, pod('pfpod2', rl('600m', '600Mi', '600Gi'), {}));
+  });
+
   test('LimitRange, list, patch and delete a LimitRange by collection', async () => {
     const ns1 = await cluster.namespace('limitrange');
     const ns2 = await cluster.namespace('limitrange-2');

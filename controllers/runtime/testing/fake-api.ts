@@ -2,11 +2,14 @@
 // lifecycle the controllers depend on): uids and resourceVersions, optimistic concurrency,
 // finalizers and deletionTimestamp, the Orphan/Foreground propagation finalizers, the
 // two-phase namespace deletion with its finalize subresource, NamespaceLifecycle's refusal
-// to create in a terminating namespace, merge patches, and discovery.
+// to create in a terminating namespace, merge patches, and discovery. Also watches (every write
+// is an event, replayable from a resourceVersion, so real informers run over it), strategic
+// merge patches for the lists controllers patch (ownerReferences by uid, with `$patch: delete`),
+// and the workload resources' generation and status subresource semantics.
 import { randomUUID } from 'node:crypto';
-import type { Api, ApiResource, DeleteOptions, ListOptions, PatchType, ResourceRef } from '../client.ts';
+import type { Api, ApiResource, DeleteOptions, ListOptions, PatchType, ResourceRef, WatchHandle, WatchOptions } from '../client.ts';
 import { ApiStatusError } from '../errors.ts';
-import { rfc3339, type KubeList, type KubeObject, type StatusObject } from '../types.ts';
+import { rfc3339, type KubeList, type KubeObject, type StatusObject, type WatchEvent, type WatchEventType } from '../types.ts';
 import { Informer } from '../informer.ts';
 
 export function res(group: string, version: string, resource: string, kind: string, namespaced: boolean, verbs?: string[]): ApiResource {
@@ -32,6 +35,16 @@ export const BINDINGS = res('', 'v1', 'bindings', 'Binding', true, ['create']);
 
 export const DEFAULT_RESOURCES = [NAMESPACES, CONFIGMAPS, SECRETS, SERVICEACCOUNTS, DEPLOYMENTS, LEASES_RES, NODES, BINDINGS];
 
+export const PODS = res('', 'v1', 'pods', 'Pod', true);
+export const REPLICASETS = res('apps', 'v1', 'replicasets', 'ReplicaSet', true);
+export const REPLICATIONCONTROLLERS = res('', 'v1', 'replicationcontrollers', 'ReplicationController', true);
+export const EVENTS_RES = res('', 'v1', 'events', 'Event', true);
+/** The default resources and the workload controllers' (pods, ReplicaSets, ReplicationControllers, events). */
+export const WORKLOAD_RESOURCES = [...DEFAULT_RESOURCES, PODS, REPLICASETS, REPLICATIONCONTROLLERS, EVENTS_RES];
+
+/** Resources whose metadata.generation tracks spec changes and whose main resource ignores status (upstream strategies). */
+const GENERATION_RESOURCES = new Set(['apps/deployments', 'apps/replicasets', 'apps/statefulsets', 'apps/daemonsets', '/replicationcontrollers']);
+
 function err(code: number, reason: string, message: string, details?: StatusObject['details']): ApiStatusError {
   return new ApiStatusError(code, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message, details });
 }
@@ -44,6 +57,49 @@ function mergePatch(target: unknown, patch: unknown): unknown {
     else out[k] = mergePatch(out[k], v);
   }
   return out;
+}
+
+const MERGE_KEYS: Record<string, string> = { ownerReferences: 'uid', conditions: 'type', containers: 'name', initContainers: 'name', env: 'name', ports: 'containerPort' };
+
+/** A strategic merge patch for the lists controllers touch (merge keys above, `$patch: delete`); other lists are replaced. */
+function strategicPatch(target: unknown, patch: unknown, field = ''): unknown {
+  if (Array.isArray(patch)) {
+    const key = MERGE_KEYS[field];
+    if (!key || !Array.isArray(target)) return structuredClone(patch.filter((p) => !(p && typeof p === 'object' && (p as Record<string, unknown>).$patch === 'delete')));
+    const out = structuredClone(target) as Record<string, unknown>[];
+    for (const item of patch as Record<string, unknown>[]) {
+      const i = out.findIndex((o) => o && o[key] === item[key]);
+      if (item.$patch === 'delete') {
+        if (i >= 0) out.splice(i, 1);
+      } else if (i >= 0) out[i] = strategicPatch(out[i], item) as Record<string, unknown>;
+      else out.push(structuredClone(item));
+    }
+    return out;
+  }
+  if (patch === null || typeof patch !== 'object') return structuredClone(patch);
+  const out: Record<string, unknown> = target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
+    if (k === '$patch') continue;
+    if (v === null) delete out[k];
+    else out[k] = strategicPatch(out[k], v, k);
+  }
+  return out;
+}
+
+interface Watcher {
+  ref: ResourceRef;
+  namespace?: string;
+  opts: WatchOptions;
+  onEvent: (ev: WatchEvent) => void;
+  stopped: boolean;
+}
+
+interface Change {
+  rv: number;
+  group: string;
+  resource: string;
+  type: WatchEventType;
+  object: KubeObject;
 }
 
 type Verb = 'get' | 'list' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection' | 'discover';
@@ -65,6 +121,8 @@ export class FakeApi implements Api {
   failOn: ((a: FakeAction) => Error | undefined) | undefined;
   now: () => Date = () => new Date('2024-01-01T00:00:00Z');
   private rv = 1;
+  private readonly changes: Change[] = [];
+  private readonly watchers = new Set<Watcher>();
 
   constructor(resources: ApiResource[] = DEFAULT_RESOURCES) {
     this.resources = resources;
@@ -101,7 +159,59 @@ export class FakeApi implements Api {
     o.apiVersion ??= ref.group ? `${ref.group}/${ref.version}` : ref.version;
     o.kind ??= ref.kind;
     this.objects.set(this.key(ref, m.namespace, m.name!), o);
+    this.emit(ref, 'ADDED', o);
     return structuredClone(o);
+  }
+
+  private tracksGeneration(ref: ResourceRef): boolean {
+    return GENERATION_RESOURCES.has(`${ref.group}/${ref.resource}`);
+  }
+
+  /** Records a change and tells the watchers (asynchronously, in order). */
+  private emit(ref: ResourceRef, type: WatchEventType, obj: KubeObject): void {
+    const change: Change = { rv: Number(obj.metadata?.resourceVersion ?? this.rv), group: ref.group, resource: ref.resource, type, object: structuredClone(obj) };
+    this.changes.push(change);
+    for (const w of this.watchers) this.deliver(w, change);
+  }
+
+  private deliver(w: Watcher, c: Change): void {
+    if (w.stopped || c.group !== w.ref.group || c.resource !== w.ref.resource) return;
+    if (w.ref.namespaced && w.namespace && c.object.metadata?.namespace !== w.namespace) return;
+    if (!this.selected(c.object, w.opts)) return;
+    const ev = { type: c.type, object: structuredClone(c.object) };
+    queueMicrotask(() => {
+      if (!w.stopped) w.onEvent(ev);
+    });
+  }
+
+  private selected(v: KubeObject, opts: { labelSelector?: string; fieldSelector?: string }): boolean {
+    if (opts.fieldSelector) {
+      const m = /^metadata\.name=(.*)$/.exec(opts.fieldSelector);
+      if (m && v.metadata?.name !== m[1]) return false;
+    }
+    if (opts.labelSelector) {
+      return opts.labelSelector.split(',').every((term) => {
+        const [lk, lv] = term.split('=');
+        return v.metadata?.labels?.[lk!] === lv;
+      });
+    }
+    return true;
+  }
+
+  /** A watch from opts.resourceVersion (every change after it is replayed first). */
+  watch(ref: ResourceRef, namespace: string | undefined, opts: WatchOptions, onEvent: (ev: WatchEvent) => void, onClose: (err?: Error) => void): WatchHandle {
+    const w: Watcher = { ref, namespace, opts, onEvent, stopped: false };
+    const from = Number(opts.resourceVersion || this.rv);
+    for (const c of this.changes) if (c.rv > from) this.deliver(w, c);
+    this.watchers.add(w);
+    return {
+      stop: () => {
+        if (w.stopped) return;
+        w.stopped = true;
+        this.watchers.delete(w);
+        queueMicrotask(() => onClose());
+      },
+    };
   }
 
   /** The stored object (a copy), or undefined. */
@@ -140,17 +250,7 @@ export class FakeApi implements Api {
     const out: KubeObject[] = [];
     for (const [k, v] of this.objects) {
       if (!k.startsWith(prefix)) continue;
-      if (opts.fieldSelector) {
-        const m = /^metadata\.name=(.*)$/.exec(opts.fieldSelector);
-        if (m && v.metadata?.name !== m[1]) continue;
-      }
-      if (opts.labelSelector) {
-        const ok = opts.labelSelector.split(',').every((term) => {
-          const [lk, lv] = term.split('=');
-          return v.metadata?.labels?.[lk!] === lv;
-        });
-        if (!ok) continue;
-      }
+      if (!this.selected(v, opts)) continue;
       out.push(structuredClone(v));
     }
     return out;
@@ -182,7 +282,12 @@ export class FakeApi implements Api {
     m.creationTimestamp = rfc3339(this.now());
     o.apiVersion = ref.group ? `${ref.group}/${ref.version}` : ref.version;
     o.kind = ref.kind;
+    if (this.tracksGeneration(ref)) {
+      m.generation = 1;
+      o.status = {};
+    }
     this.objects.set(key, o);
+    this.emit(ref, 'ADDED', o);
     return structuredClone(o) as T;
   }
 
@@ -196,11 +301,23 @@ export class FakeApi implements Api {
     const specFinalizers = this.isNamespace(ref) ? (((next.spec as { finalizers?: string[] }) ?? {}).finalizers ?? []) : [];
     if (m.deletionTimestamp && (m.finalizers ?? []).length === 0 && specFinalizers.length === 0) {
       this.objects.delete(key);
+      m.resourceVersion = String(++this.rv);
+      this.emit(ref, 'DELETED', next);
       return structuredClone(next);
     }
     m.resourceVersion = String(++this.rv);
     this.objects.set(key, next);
+    this.emit(ref, 'MODIFIED', next);
     return structuredClone(next);
+  }
+
+  /** Generation and status rules of the workload resources for an update of the main resource. */
+  private workloadUpdate(ref: ResourceRef, cur: KubeObject, next: KubeObject): void {
+    if (!this.tracksGeneration(ref)) return;
+    next.status = structuredClone(cur.status);
+    const annotationsChanged = ref.resource === 'deployments' && JSON.stringify(next.metadata?.annotations ?? {}) !== JSON.stringify(cur.metadata?.annotations ?? {});
+    const gen = cur.metadata?.generation ?? 1;
+    next.metadata!.generation = JSON.stringify(next.spec) !== JSON.stringify(cur.spec) || annotationsChanged ? gen + 1 : gen;
   }
 
   async update<T extends KubeObject = KubeObject>(ref: ResourceRef, ns: string | undefined, obj: T, subresource?: string): Promise<T> {
@@ -212,7 +329,14 @@ export class FakeApi implements Api {
     const rv = obj.metadata?.resourceVersion;
     if (rv && rv !== cur.metadata?.resourceVersion) throw err(409, 'Conflict', `Operation cannot be fulfilled on ${ref.resource} "${name}": the object has been modified`);
     let next: KubeObject;
-    if (subresource === 'status') next = { ...structuredClone(cur), status: structuredClone(obj.status) };
+    if (subresource === 'status') {
+      next = { ...structuredClone(cur), status: structuredClone(obj.status) };
+      // Workload status updates may change annotations too (a Deployment's revision).
+      if (this.tracksGeneration(ref)) {
+        if (obj.metadata?.annotations) next.metadata!.annotations = structuredClone(obj.metadata.annotations);
+        else delete next.metadata!.annotations;
+      }
+    }
     else if (subresource === 'finalize') {
       next = structuredClone(cur);
       next.spec = { ...((next.spec as object) ?? {}), finalizers: structuredClone(((obj.spec as { finalizers?: string[] }) ?? {}).finalizers ?? []) };
@@ -226,22 +350,28 @@ export class FakeApi implements Api {
         next.spec = structuredClone(cur.spec);
         next.status = structuredClone(cur.status);
       }
+      this.workloadUpdate(ref, cur, next);
     }
     return this.write(ref, key, next) as T;
   }
 
   async patch<T extends KubeObject = KubeObject>(ref: ResourceRef, ns: string | undefined, name: string, patch: unknown, type: PatchType = 'merge'): Promise<T> {
     this.record({ verb: 'patch', resource: ref.resource, namespace: ns, name, body: patch });
-    if (type !== 'merge') throw new Error(`fake: ${type} patches are not supported`);
+    if (type !== 'merge' && type !== 'strategic') throw new Error(`fake: ${type} patches are not supported`);
     const key = this.key(ref, ns, name);
     const cur = this.objects.get(key);
     if (!cur) throw this.notFound(ref, name);
-    const next = mergePatch(cur, patch) as KubeObject;
+    const next = (type === 'merge' ? mergePatch(cur, patch) : strategicPatch(cur, patch)) as KubeObject;
     const rv = next.metadata?.resourceVersion;
     if (rv && rv !== cur.metadata?.resourceVersion) throw err(409, 'Conflict', `Operation cannot be fulfilled on ${ref.resource} "${name}": the object has been modified`);
     if (next.metadata?.uid !== cur.metadata?.uid) throw err(409, 'Conflict', 'Precondition failed: UID');
     next.metadata!.deletionTimestamp = cur.metadata?.deletionTimestamp;
     if (!cur.metadata?.deletionTimestamp) delete next.metadata!.deletionTimestamp;
+    if (this.tracksGeneration(ref)) {
+      const status = next.status;
+      this.workloadUpdate(ref, cur, next);
+      next.status = status;
+    }
     return this.write(ref, key, next) as T;
   }
 
@@ -274,6 +404,7 @@ export class FakeApi implements Api {
         next.status = { ...((next.status as object) ?? {}), phase: 'Terminating' };
         nm.resourceVersion = String(++this.rv);
         this.objects.set(key, next);
+        this.emit(ref, 'MODIFIED', next);
         return structuredClone(next);
       }
       return this.write(ref, key, next);
@@ -281,6 +412,8 @@ export class FakeApi implements Api {
     if (!nm.deletionTimestamp) nm.deletionTimestamp = rfc3339(this.now());
     if ((nm.finalizers ?? []).length === 0) {
       this.objects.delete(key);
+      nm.resourceVersion = String(++this.rv);
+      this.emit(ref, 'DELETED', next);
       return { kind: 'Status', apiVersion: 'v1', status: 'Success', details: { name, kind: ref.resource, uid: m.uid } };
     }
     if (JSON.stringify(next) === JSON.stringify(cur)) return structuredClone(cur);

@@ -1,0 +1,190 @@
+// The scheduling framework's vocabulary (k8s.io/kubernetes/pkg/scheduler/framework): plugin
+// statuses, the per-node state plugins read (NodeInfo), the cycle state, plugin interfaces,
+// and the FitError message a pod that fits nowhere gets.
+import { add, cloneResource, emptyResource, nodeAllocatable, podRequests, subtract, type Resource } from './resources.ts';
+import type { Node, Pod } from './types.ts';
+
+export type Code = 'Success' | 'Error' | 'Unschedulable' | 'UnschedulableAndUnresolvable';
+
+/** A plugin's verdict: Success, or a failure with its reasons (each counted in the FitError). */
+export interface Status {
+  code: Code;
+  reasons: string[];
+  /** The plugin that failed. */
+  plugin?: string;
+}
+
+export const SUCCESS: Status = { code: 'Success', reasons: [] };
+
+export function unschedulable(...reasons: string[]): Status {
+  return { code: 'Unschedulable', reasons };
+}
+
+export function unresolvable(...reasons: string[]): Status {
+  return { code: 'UnschedulableAndUnresolvable', reasons };
+}
+
+export function isSuccess(s: Status | undefined | void): boolean {
+  return !s || s.code === 'Success';
+}
+
+export const MAX_NODE_SCORE = 100;
+
+/** A host port in use: `hostIP/protocol/port` (0.0.0.0 is every address). */
+export interface HostPort {
+  ip: string;
+  protocol: string;
+  port: number;
+}
+
+export function podHostPorts(pod: Pod): HostPort[] {
+  const out: HostPort[] = [];
+  for (const c of [...(pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always'), ...(pod.spec?.containers ?? [])]) {
+    for (const p of c.ports ?? []) {
+      if (!p.hostPort || p.hostPort <= 0) continue;
+      out.push({ ip: p.hostIP || '0.0.0.0', protocol: p.protocol || 'TCP', port: p.hostPort });
+    }
+  }
+  return out;
+}
+
+export interface PodInfo {
+  pod: Pod;
+  requests: Resource;
+  /** Requests with defaults for missing CPU/memory (what spreading counts). */
+  nonZero: Resource;
+  ports: HostPort[];
+}
+
+export function podInfo(pod: Pod): PodInfo {
+  return { pod, requests: podRequests(pod), nonZero: podRequests(pod, true), ports: podHostPorts(pod) };
+}
+
+export function podKeyOf(pod: Pod): string {
+  return pod.metadata?.uid || `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
+}
+
+/** A node and the pods assigned to it (framework.NodeInfo). */
+export class NodeInfo {
+  node: Node;
+  readonly pods = new Map<string, PodInfo>();
+  requested: Resource = emptyResource();
+  nonZeroRequested: Resource = emptyResource();
+  allocatable: Resource;
+  usedPorts: HostPort[] = [];
+
+  constructor(node: Node) {
+    this.node = node;
+    this.allocatable = nodeAllocatable(node);
+  }
+
+  get name(): string {
+    return this.node.metadata?.name ?? '';
+  }
+
+  setNode(node: Node): void {
+    this.node = node;
+    this.allocatable = nodeAllocatable(node);
+  }
+
+  addPod(pod: Pod): void {
+    const key = podKeyOf(pod);
+    if (this.pods.has(key)) this.removePod(key);
+    const info = podInfo(pod);
+    this.pods.set(key, info);
+    add(this.requested, info.requests);
+    add(this.nonZeroRequested, info.nonZero);
+    this.usedPorts.push(...info.ports);
+  }
+
+  removePod(key: string): boolean {
+    const info = this.pods.get(key);
+    if (!info) return false;
+    this.pods.delete(key);
+    subtract(this.requested, info.requests);
+    subtract(this.nonZeroRequested, info.nonZero);
+    for (const p of info.ports) {
+      const i = this.usedPorts.findIndex((u) => u.ip === p.ip && u.protocol === p.protocol && u.port === p.port);
+      if (i >= 0) this.usedPorts.splice(i, 1);
+    }
+    return true;
+  }
+
+  clone(): NodeInfo {
+    const c = new NodeInfo(this.node);
+    for (const [k, v] of this.pods) c.pods.set(k, v);
+    c.requested = cloneResource(this.requested);
+    c.nonZeroRequested = cloneResource(this.nonZeroRequested);
+    c.usedPorts = [...this.usedPorts];
+    return c;
+  }
+}
+
+/** What one scheduling cycle knows: the pod, the nodes and state plugins share. */
+export interface CycleContext {
+  pod: Pod;
+  /** Every node of the snapshot. */
+  nodes: NodeInfo[];
+  state: Map<string, unknown>;
+}
+
+export interface FilterPlugin {
+  name: string;
+  /** Once per cycle before filtering; a failure refuses every node with this status. */
+  preFilter?(ctx: CycleContext): Status | undefined;
+  /** Whether the pod fits the node (undefined or Success: it does). */
+  filter(ctx: CycleContext, node: NodeInfo): Status | undefined;
+}
+
+export interface ScorePlugin {
+  name: string;
+  weight: number;
+  /** Once per cycle over the feasible nodes, before scoring. */
+  preScore?(ctx: CycleContext, feasible: NodeInfo[]): void;
+  /** 0..100 (before normalization). */
+  score(ctx: CycleContext, node: NodeInfo): number;
+  /** Rewrites the scores (aligned with `feasible`) into 0..100. */
+  normalize?(ctx: CycleContext, feasible: NodeInfo[], scores: number[]): void;
+}
+
+/**
+ * framework's DefaultNormalizeScore: scales scores so the largest is `max`; `reverse` flips
+ * them (fewer is better). All zero: all 0, or all `max` when reversed.
+ */
+export function defaultNormalizeScore(max: number, reverse: boolean, scores: number[]): void {
+  let top = 0;
+  for (const s of scores) if (s > top) top = s;
+  if (top === 0) {
+    if (reverse) scores.fill(max);
+    return;
+  }
+  for (let i = 0; i < scores.length; i++) {
+    let s = Math.trunc((max * scores[i]!) / top);
+    if (reverse) s = max - s;
+    scores[i] = s;
+  }
+}
+
+export const NO_NODE_AVAILABLE = (n: number) => `0/${n} nodes are available`;
+
+/**
+ * FitError.Error(): `0/N nodes are available: <histogram of reasons>.` plus the PostFilter
+ * (preemption) message, as upstream formats it (reasons sorted as strings, `N reason`).
+ */
+export function fitErrorMessage(numAllNodes: number, statuses: Iterable<Status>, preFilterMsg = '', postFilterMsg = ''): string {
+  let msg = `${NO_NODE_AVAILABLE(numAllNodes)}:`;
+  if (preFilterMsg) msg += ` ${preFilterMsg}.`;
+  else {
+    const counts = new Map<string, number>();
+    for (const s of statuses) for (const r of s.reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
+    const parts = [...counts].map(([r, n]) => `${n} ${r}`).sort(goStringCompare);
+    if (parts.length) msg += ` ${parts.join(', ')}.`;
+  }
+  if (postFilterMsg) msg += ` ${postFilterMsg}.`;
+  return msg;
+}
+
+/** Go's sort.Strings order (bytewise on UTF-8; UTF-16 code units agree for the BMP). */
+export function goStringCompare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,365 @@
+// The scheduler (kube-scheduler) as an API client: informers on pods (those not finished),
+// nodes, and the Services and controllers that default topology spreading needs; a
+// scheduling queue fed by them; one scheduling cycle at a time (filter and score over the
+// cache), then the binding through pods/binding in the background, with the pod assumed on
+// its node meanwhile. A pod that fits nowhere gets PodScheduled=False (Unschedulable) and a
+// FailedScheduling event; a bound one a Scheduled event. It runs while this process holds the
+// kube-system/kube-scheduler Lease.
+import { hostname } from 'node:os';
+import { ApiClient, resourcePath, type ClientConfig, type ResourceRef } from '../controllers/runtime/client.ts';
+import { errorMessage, isConflict, isNotFound } from '../controllers/runtime/errors.ts';
+import { InformerFactory, type Informer } from '../controllers/runtime/informer.ts';
+import { LeaderElector } from '../controllers/runtime/leaderelection.ts';
+import { rfc3339 } from '../controllers/runtime/types.ts';
+import { logger } from '../lib/logger.ts';
+import { defaultProfile, schedulePod, type Profile } from './algorithm.ts';
+import { SchedulerCache } from './cache.ts';
+import { EventRecorder } from './events.ts';
+import { compileLabelSelector, type Selector } from './labels.ts';
+import { podKey, SchedulingQueue, type QueuedPodInfo, type QueueOptions } from './queue.ts';
+import { DEFAULT_SCHEDULER_NAME, type LabelSelector, type Node, type Pod, type PodCondition } from './types.ts';
+
+const log = logger.child({ component: 'scheduler' });
+
+export const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods', namespaced: true, kind: 'Pod' };
+export const NODES: ResourceRef = { group: '', version: 'v1', resource: 'nodes', namespaced: false, kind: 'Node' };
+export const SERVICES: ResourceRef = { group: '', version: 'v1', resource: 'services', namespaced: true, kind: 'Service' };
+export const REPLICATIONCONTROLLERS: ResourceRef = { group: '', version: 'v1', resource: 'replicationcontrollers', namespaced: true, kind: 'ReplicationController' };
+export const REPLICASETS: ResourceRef = { group: 'apps', version: 'v1', resource: 'replicasets', namespaced: true, kind: 'ReplicaSet' };
+export const STATEFULSETS: ResourceRef = { group: 'apps', version: 'v1', resource: 'statefulsets', namespaced: true, kind: 'StatefulSet' };
+
+/** The pods the scheduler watches: everything not finished (finished pods free their node). */
+export const POD_FIELD_SELECTOR = 'status.phase!=Succeeded,status.phase!=Failed';
+
+export interface SchedulerOptions {
+  /** How to reach the API server (or a ready client). */
+  client: ApiClient | ClientConfig;
+  schedulerName?: string;
+  /** Default true. */
+  leaderElect?: boolean;
+  leaseNamespace?: string;
+  leaseName?: string;
+  identity?: string;
+  leaseDurationSeconds?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+  percentageOfNodesToScore?: number;
+  queue?: QueueOptions;
+}
+
+export interface Scheduler {
+  readonly client: ApiClient;
+  readonly identity: string;
+  isLeader(): boolean;
+  /** Resolves once the scheduler schedules (this process leads and its caches synced), or once stopped. */
+  whenRunning(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const assigned = (pod: Pod) => !!pod.spec?.nodeName;
+
+/** Whether a node change may make a parked pod schedulable (upstream's preCheck, roughly). */
+export function nodeSchedulingPropertiesChanged(oldNode: Node, newNode: Node): boolean {
+  const j = (v: unknown) => JSON.stringify(v ?? null);
+  if (j(oldNode.metadata?.labels) !== j(newNode.metadata?.labels)) return true;
+  if (j(oldNode.spec?.taints) !== j(newNode.spec?.taints)) return true;
+  if (!!oldNode.spec?.unschedulable !== !!newNode.spec?.unschedulable) return true;
+  if (j(oldNode.status?.allocatable) !== j(newNode.status?.allocatable)) return true;
+  const conds = (n: Node) => j((n.status?.conditions ?? []).map((c) => [c.type, c.status]));
+  return conds(oldNode) !== conds(newNode);
+}
+
+interface Listers {
+  pods: Informer<Pod>;
+  nodes: Informer<Node>;
+  services: Informer;
+  rcs: Informer;
+  rss: Informer;
+  sss: Informer;
+}
+
+/** helper.DefaultSelector: the selectors of the Services and the controller selecting the pod, ANDed. */
+export function defaultSelectorFor(pod: Pod, l: Pick<Listers, 'services' | 'rcs' | 'rss' | 'sss'>): Selector | undefined {
+  const ns = pod.metadata?.namespace ?? '';
+  const labels = pod.metadata?.labels ?? {};
+  const parts: NonNullable<Selector>[] = [];
+  const fromMap = (m: Record<string, string>) => compileLabelSelector({ matchLabels: m })!;
+  for (const svc of l.services.store.listByNamespace(ns)) {
+    const sel = (svc.spec as { selector?: Record<string, string> } | undefined)?.selector;
+    if (!sel || Object.keys(sel).length === 0) continue;
+    const s = fromMap(sel);
+    if (s(labels)) parts.push(s);
+  }
+  const owner = (pod.metadata?.ownerReferences ?? []).find((o) => o.controller);
+  if (owner) {
+    if (owner.kind === 'ReplicationController') {
+      const rc = l.rcs.store.getByName(ns, owner.name);
+      const sel = (rc?.spec as { selector?: Record<string, string> } | undefined)?.selector;
+      if (sel && Object.keys(sel).length) parts.push(fromMap(sel));
+    } else if (owner.kind === 'ReplicaSet' || owner.kind === 'StatefulSet') {
+      const obj = (owner.kind === 'ReplicaSet' ? l.rss : l.sss).store.getByName(ns, owner.name);
+      const sel = compileLabelSelector((obj?.spec as { selector?: LabelSelector } | undefined)?.selector);
+      if (sel) parts.push(sel);
+    }
+  }
+  if (parts.length === 0) return undefined;
+  return (ls) => parts.every((p) => p(ls));
+}
+
+/** The scheduling half that runs while leading: informers, cache, queue and the loop. */
+class SchedulerCore {
+  readonly queue: SchedulingQueue;
+  readonly cache = new SchedulerCache();
+  private readonly factory: InformerFactory;
+  private readonly listers: Listers;
+  private readonly profile: Profile;
+  private readonly recorder: EventRecorder;
+  private readonly cursor = { next: 0 };
+  private readonly bindings = new Set<Promise<void>>();
+  private loop: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly client: ApiClient,
+    opts: { schedulerName: string; percentageOfNodesToScore?: number; queue?: QueueOptions; identity: string },
+  ) {
+    this.factory = new InformerFactory(client);
+    this.listers = {
+      pods: this.factory.informer<Pod>(PODS, { fieldSelector: POD_FIELD_SELECTOR }),
+      nodes: this.factory.informer<Node>(NODES),
+      services: this.factory.informer(SERVICES),
+      rcs: this.factory.informer(REPLICATIONCONTROLLERS),
+      rss: this.factory.informer(REPLICASETS),
+      sss: this.factory.informer(STATEFULSETS),
+    };
+    this.profile = defaultProfile({
+      schedulerName: opts.schedulerName,
+      percentageOfNodesToScore: opts.percentageOfNodesToScore,
+      defaultSelector: (pod) => defaultSelectorFor(pod, this.listers),
+    });
+    this.queue = new SchedulingQueue(opts.queue);
+    this.recorder = new EventRecorder({ api: client, component: opts.schedulerName, instance: `${opts.schedulerName}-${hostname()}` });
+  }
+
+  private responsible(pod: Pod): boolean {
+    return (pod.spec?.schedulerName || DEFAULT_SCHEDULER_NAME) === this.profile.schedulerName;
+  }
+
+  private wire(): void {
+    const { queue, cache } = this;
+    this.listers.pods.addEventHandler({
+      add: (pod) => {
+        if (assigned(pod)) cache.addPod(pod);
+        else if (this.responsible(pod)) queue.add(pod);
+      },
+      update: (oldPod, pod) => {
+        if (assigned(pod)) {
+          if (!assigned(oldPod)) queue.delete(pod);
+          cache.updatePod(pod);
+        } else if (this.responsible(pod)) queue.update(oldPod, pod);
+      },
+      delete: (pod) => {
+        if (assigned(pod) || cache.isAssumed(pod)) {
+          cache.removePod(pod);
+          queue.moveAllToActiveOrBackoff('AssignedPodDelete');
+        } else queue.delete(pod);
+      },
+    });
+    this.listers.nodes.addEventHandler({
+      add: (node) => {
+        cache.addNode(node);
+        queue.moveAllToActiveOrBackoff('NodeAdd');
+      },
+      update: (oldNode, node) => {
+        cache.updateNode(node);
+        if (nodeSchedulingPropertiesChanged(oldNode, node)) queue.moveAllToActiveOrBackoff('NodeUpdate');
+      },
+      delete: (node) => cache.removeNode(node),
+    });
+  }
+
+  async start(): Promise<void> {
+    this.wire();
+    this.factory.start();
+    await this.factory.waitForSync();
+    if (this.stopped) return;
+    this.queue.run();
+    this.loop = this.run();
+    log.info({ nodes: this.cache.nodeCount() }, 'scheduler started');
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.queue.close();
+    await this.factory.stop();
+    await this.loop;
+    await Promise.all([...this.bindings]);
+    await this.recorder.flush();
+  }
+
+  private async run(): Promise<void> {
+    for (;;) {
+      const info = await this.queue.pop();
+      if (!info || this.stopped) return;
+      try {
+        this.scheduleOne(info);
+      } catch (err) {
+        log.error({ err, pod: info.key }, 'scheduling cycle failed');
+        this.queue.requeueFailed(info, this.queue.schedulingCycle(), false);
+      }
+      // Let informer events and bindings in between cycles.
+      await new Promise<void>((r) => setImmediate(r));
+    }
+  }
+
+  /** The latest copy of the pod from the informer (undefined when deleted). */
+  private current(pod: Pod): Pod | undefined {
+    return this.listers.pods.store.getByName(pod.metadata?.namespace, pod.metadata?.name ?? '');
+  }
+
+  /** One scheduling cycle (synchronous; the binding continues in the background). */
+  scheduleOne(info: QueuedPodInfo): void {
+    const cycle = this.queue.schedulingCycle();
+    const pod = this.current(info.pod) ?? info.pod;
+    if (!this.current(info.pod) || pod.metadata?.deletionTimestamp || assigned(pod) || this.cache.isAssumed(pod)) {
+      this.queue.done(info.key);
+      return;
+    }
+    const result = schedulePod(this.profile, pod, this.cache.nodeList(), { cursor: this.cursor });
+    if (result.kind !== 'scheduled') {
+      const message = result.kind === 'unschedulable' ? result.error.message : result.message;
+      this.failed(info, cycle, 'Unschedulable', message);
+      return;
+    }
+    const assumed: Pod = { ...pod, spec: { ...pod.spec, nodeName: result.node } };
+    this.cache.assumePod(assumed);
+    this.queue.done(info.key);
+    const p = this.bind(info, assumed, result.node, cycle).finally(() => this.bindings.delete(p));
+    this.bindings.add(p);
+  }
+
+  private async bind(info: QueuedPodInfo, pod: Pod, node: string, cycle: number): Promise<void> {
+    const m = pod.metadata ?? {};
+    try {
+      await this.client.request('POST', resourcePath(PODS, m.namespace, m.name ?? '', 'binding'), {
+        body: { apiVersion: 'v1', kind: 'Binding', metadata: { name: m.name, namespace: m.namespace, uid: m.uid }, target: { apiVersion: 'v1', kind: 'Node', name: node } },
+      });
+    } catch (err) {
+      this.cache.forgetPod(pod);
+      this.queue.moveAllToActiveOrBackoff('AssignedPodDelete');
+      if (this.stopped) return;
+      if (isNotFound(err) || (isConflict(err) && /already assigned|being deleted/.test(errorMessage(err)))) {
+        log.debug({ pod: info.key, err: errorMessage(err) }, 'binding refused; the pod moved on');
+        return;
+      }
+      log.info({ pod: info.key, node, err: errorMessage(err) }, 'binding failed');
+      this.failed(info, cycle, 'SchedulerError', `binding rejected: running Bind plugin "DefaultBinder": ${errorMessage(err)}`);
+      return;
+    }
+    log.debug({ pod: info.key, node }, 'bound');
+    this.recorder.event(pod, 'Normal', 'Scheduled', 'Binding', `Successfully assigned ${m.namespace}/${m.name} to ${node}`);
+  }
+
+  /** handleSchedulingFailure: re-queue, a FailedScheduling event and the PodScheduled=False condition. */
+  private failed(info: QueuedPodInfo, cycle: number, reason: 'Unschedulable' | 'SchedulerError', message: string): void {
+    const latest = this.current(info.pod);
+    if (!latest || assigned(latest)) {
+      this.queue.done(info.key);
+      return;
+    }
+    this.queue.requeueFailed(info, cycle, reason === 'Unschedulable');
+    log.debug({ pod: info.key, reason, message }, 'unable to schedule pod');
+    this.recorder.event(latest, 'Warning', 'FailedScheduling', 'Scheduling', message);
+    void this.setUnschedulable(latest, reason, message);
+  }
+
+  private async setUnschedulable(pod: Pod, reason: string, message: string): Promise<void> {
+    const existing = (pod.status?.conditions ?? []).find((c) => c.type === 'PodScheduled');
+    if (existing && existing.status === 'False' && existing.reason === reason && existing.message === message) return;
+    const cond: PodCondition = {
+      type: 'PodScheduled',
+      status: 'False',
+      lastProbeTime: null,
+      lastTransitionTime: existing?.status === 'False' && existing.lastTransitionTime ? existing.lastTransitionTime : rfc3339(new Date()),
+      reason,
+      message,
+    };
+    const m = pod.metadata ?? {};
+    try {
+      await this.client.request('PATCH', resourcePath(PODS, m.namespace, m.name ?? '', 'status'), {
+        body: { metadata: { uid: m.uid }, status: { conditions: [cond] } },
+        contentType: 'application/strategic-merge-patch+json',
+      });
+    } catch (err) {
+      log.debug({ pod: podKey(pod), err: errorMessage(err) }, 'updating the PodScheduled condition failed');
+    }
+  }
+}
+
+/** Starts the scheduler (leader-elected through kube-system/kube-scheduler unless leaderElect is false). */
+export function startScheduler(opts: SchedulerOptions): Scheduler {
+  const client = opts.client instanceof ApiClient ? opts.client : new ApiClient({ userAgent: 'kube-scheduler/k8ts', ...opts.client });
+  const ownsClient = !(opts.client instanceof ApiClient);
+  const schedulerName = opts.schedulerName ?? DEFAULT_SCHEDULER_NAME;
+  let core: SchedulerCore | undefined;
+  let starting: Promise<void> | undefined;
+  let started = false;
+  const waiters: (() => void)[] = [];
+  let identity = opts.identity ?? '';
+
+  const onStart = () => {
+    const c = new SchedulerCore(client, { schedulerName, percentageOfNodesToScore: opts.percentageOfNodesToScore, queue: opts.queue, identity });
+    core = c;
+    starting = c
+      .start()
+      .then(() => {
+        if (core !== c) return;
+        started = true;
+        for (const w of waiters.splice(0)) w();
+      })
+      .catch((err) => log.error({ err }, 'starting the scheduler failed'));
+  };
+  const onStop = async () => {
+    const c = core;
+    core = undefined;
+    started = false;
+    await c?.stop();
+    await starting;
+  };
+
+  let elector: LeaderElector | undefined;
+  if (opts.leaderElect === false) onStart();
+  else {
+    elector = new LeaderElector({
+      api: client,
+      namespace: opts.leaseNamespace ?? 'kube-system',
+      name: opts.leaseName ?? 'kube-scheduler',
+      identity: opts.identity,
+      leaseDurationSeconds: opts.leaseDurationSeconds ?? 15,
+      renewDeadlineMs: opts.renewDeadlineMs ?? 10_000,
+      retryPeriodMs: opts.retryPeriodMs ?? 2_000,
+      onStartedLeading: onStart,
+      onStoppedLeading: onStop,
+    });
+    identity = elector.identity;
+    void elector.run();
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    client,
+    identity,
+    isLeader: () => (elector ? elector.isLeader() : true),
+    whenRunning: () => (started ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))),
+    stop() {
+      stopping ??= (async () => {
+        if (elector) await elector.stop();
+        await onStop();
+        for (const w of waiters.splice(0)) w();
+        if (ownsClient) client.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
