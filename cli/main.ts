@@ -29,6 +29,12 @@ function hostPort(value: string): string {
   return value;
 }
 
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('not a non-negative integer');
+  return n;
+}
+
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('not a positive integer');
@@ -79,6 +85,10 @@ interface UpOptions {
   peerListen?: string;
   /** `--servers N`: a replicated control plane of N server processes. */
   servers?: number;
+  /** false with --no-scheduler. */
+  scheduler?: boolean;
+  /** `--hollow-nodes N`: register N simulated nodes (hollow-0 … hollow-N-1) in this process. */
+  hollowNodes?: number;
 }
 
 /** Where in-process clients reach a server listening on `host` (a wildcard address means loopback). */
@@ -113,6 +123,18 @@ export async function up(options: UpOptions, opened?: OpenedStore): Promise<void
       rootCA: server.pki.caCert,
     });
   }
+  // The scheduler and hollow nodes are API clients too (leader-elected through kube-system/kube-scheduler).
+  const adminClient = { server: loopbackUrl(server.host, server.port), ca: server.pki.caCert, cert: server.pki.adminCert, key: server.pki.adminKey };
+  let scheduler: { stop(): Promise<void> } | undefined;
+  if (options.scheduler !== false) {
+    const { startScheduler } = await import('../scheduler/scheduler.ts');
+    scheduler = startScheduler({ client: adminClient });
+  }
+  let hollow: { stop(): Promise<void> } | undefined;
+  if (options.hollowNodes) {
+    const { startHollowNodes, hollowNodeNames } = await import('../node/hollow/agent.ts');
+    hollow = startHollowNodes({ client: adminClient, names: hollowNodeNames(options.hollowNodes) });
+  }
   process.stdout.write(
     [
       `k8ts is running at ${server.url} (store: ${storeDescription})`,
@@ -133,7 +155,8 @@ export async function up(options: UpOptions, opened?: OpenedStore): Promise<void
     force.unref();
     try {
       // Controllers first (they give the lease up while the server still answers), bounded.
-      if (controllers) await Promise.race([controllers.stop(), new Promise((r) => setTimeout(r, 5000).unref())]);
+      const clients = [controllers?.stop(), scheduler?.stop(), hollow?.stop()];
+      await Promise.race([Promise.all(clients), new Promise((r) => setTimeout(r, 5000).unref())]);
       await server.close();
       await store.close();
       process.stdout.write('k8ts stopped\n');
@@ -163,6 +186,8 @@ export function program(): Command {
     .option('--peer-listen <host:port>', 'where the built-in store listens for Raft peers (default: 127.0.0.1:2380, another port if that is taken)', hostPort)
     .option('--servers <n>', 'run a replicated control plane of n server processes (3 or 5) on this machine', positiveInt)
     .option('--no-controllers', 'do not run the controller manager (namespace deletion, service accounts, garbage collection)')
+    .option('--no-scheduler', 'do not run the scheduler')
+    .option('--hollow-nodes <n>', 'register n simulated nodes (hollow-0 … hollow-<n-1>) that report their pods Running without running them', nonNegativeInt)
     .action(async (opts: UpOptions) => {
       if (opts.servers !== undefined && opts.servers > 1) {
         if (opts.store) throw new InvalidArgumentError('--servers runs the built-in store; it cannot be combined with --store');
@@ -188,11 +213,44 @@ export function program(): Command {
     .option('--snapshot-entries <n>', 'snapshot the state and compact the Raft log every n applied entries', positiveInt, 10000)
     .option('--snapshot-catchup-entries <n>', 'entries kept below a snapshot for slow followers', positiveInt, 5000)
     .option('--debug-listen <host:port>', 'serve GET /status (this member\'s Raft state as JSON) over plain HTTP', hostPort)
+    .option('--quota-backend-bytes <n>', 'refuse puts once the data would exceed this (etcd\'s flag; default 2 GiB)', positiveInt)
+    .option('--watch-progress-notify-interval <ms>', 'period of progress notifications to watchers that ask for them', positiveInt)
     .option('--no-apiserver', 'run only the store (a member of the store cluster, like an etcd member)')
     .option('--no-controllers', 'do not run the controller manager')
     .action(async (opts: import('./server.ts').ServerOptions) => {
       const { runServer } = await import('./server.ts');
       await runServer(opts, (o, opened) => up(o, opened));
+    });
+
+  cmd
+    .command('agent')
+    .description('run node agents against an API server (so far the hollow runtime: simulated nodes, as KWOK)')
+    .option('--hollow', 'simulated nodes that report their pods Running without running anything')
+    .option('--kubeconfig <path>', 'credentials to reach the API server (default: $KUBECONFIG, ~/.kube/config)')
+    .option('--server <url>', 'the API server, overriding the kubeconfig\'s')
+    .option('--name <name>', 'the node name (with --nodes: the prefix of <name>-0 … <name>-<n-1>)', 'hollow')
+    .option('--nodes <n>', 'how many hollow nodes to run', positiveInt)
+    .option('--first-index <n>', "the first node's index: its InternalIP is 127.0.0.<index+2>, its pod range 10.244.<index>.0/24 (agents sharing a cluster need distinct ones; default: the number ending the name)", nonNegativeInt)
+    .action(async (opts: { hollow?: boolean; kubeconfig?: string; server?: string; name: string; nodes?: number; firstIndex?: number }) => {
+      if (!opts.hollow) throw new InvalidArgumentError('only --hollow agents exist so far');
+      const { loadKubeconfig } = await import('../controllers/runtime/client.ts');
+      const { startHollowNodes, hollowNodeNames } = await import('../node/hollow/agent.ts');
+      const config = loadKubeconfig(opts.kubeconfig);
+      if (opts.server) config.server = opts.server.replace(/\/+$/, '');
+      const names = opts.nodes ? hollowNodeNames(opts.nodes, `${opts.name}-`) : [opts.name];
+      const agents = startHollowNodes({ client: config, names, firstIndex: opts.firstIndex });
+      const keepAlive = setInterval(() => undefined, 1 << 30);
+      process.stdout.write(`k8ts agent: ${names.length === 1 ? `hollow node ${names[0]}` : `${names.length} hollow nodes (${names[0]} … ${names[names.length - 1]})`} against ${config.server}\n`);
+      let stopping = false;
+      const stop = async () => {
+        if (stopping) return;
+        stopping = true;
+        clearInterval(keepAlive);
+        await Promise.race([agents.stop(), new Promise((r) => setTimeout(r, 5000).unref())]);
+        process.exit(0);
+      };
+      process.on('SIGTERM', () => void stop());
+      process.on('SIGINT', () => void stop());
     });
 
   const member = cmd.command('member').description("list and change the members of a running store cluster (through etcd's Cluster API)");

@@ -24,6 +24,8 @@ export interface ServerOptions {
   snapshotEntries: number;
   snapshotCatchupEntries: number;
   debugListen?: string;
+  quotaBackendBytes?: number;
+  watchProgressNotifyInterval?: number;
   /** false with --no-apiserver. */
   apiserver?: boolean;
   /** false with --no-controllers. */
@@ -66,6 +68,10 @@ export async function runServer(o: ServerOptions, up: Up): Promise<void> {
     ...(o.debugListen ? { debugListen: o.debugListen } : {}),
     snapshotEntries: o.snapshotEntries,
     snapshotCatchUpEntries: o.snapshotCatchupEntries,
+    replica: {
+      ...(o.quotaBackendBytes ? { quotaBytes: o.quotaBackendBytes } : {}),
+      ...(o.watchProgressNotifyInterval ? { progressNotifyIntervalMs: o.watchProgressNotifyInterval } : {}),
+    },
   });
   const describe = `member ${o.name} of a ${Object.keys(peers).length}-member Raft group in ${join(dataDir, 'store')}; etcd API at ${member.clientUrl}; peers at ${o.peerListen ?? peers[o.name]}`;
   process.stdout.write(`k8ts server ${o.name}: store ready (${describe})\n`);

@@ -11,11 +11,23 @@ import { NAMESPACES } from './namespace/deleter.ts';
 import { SERVICEACCOUNTS, serviceAccountsController } from './serviceaccount/serviceaccounts.ts';
 import { CONFIGMAPS, ROOT_CA_CONFIGMAP, rootCaPublisher } from './serviceaccount/rootca.ts';
 import { GarbageCollector } from './garbagecollector/garbagecollector.ts';
+import { ApiEventRecorder } from './runtime/events.ts';
+import { replicaSetController } from './replicaset/controller.ts';
+import { PODS, REPLICASET_KIND, REPLICATIONCONTROLLER_KIND } from './replicaset/replicaset.ts';
+import { COMPONENT as DEPLOYMENT_COMPONENT, DEPLOYMENTS, deploymentController } from './deployment/controller.ts';
 import { logger } from '../lib/logger.ts';
 
 const log = logger.child({ component: 'controller-manager' });
 
-export const ALL_CONTROLLERS = ['namespace', 'serviceaccount', 'root-ca-cert-publisher', 'garbagecollector'] as const;
+export const ALL_CONTROLLERS = [
+  'namespace',
+  'serviceaccount',
+  'root-ca-cert-publisher',
+  'garbagecollector',
+  'replicaset',
+  'replicationcontroller',
+  'deployment',
+] as const;
 export type ControllerName = (typeof ALL_CONTROLLERS)[number];
 
 export interface ControllerManagerOptions {
@@ -47,6 +59,7 @@ export interface ControllerManager {
 interface Running {
   factory: InformerFactory;
   controllers: Controller[];
+  recorders: ApiEventRecorder[];
   gc?: GarbageCollector;
 }
 
@@ -72,7 +85,42 @@ export function startControllerManager(opts: ControllerManagerOptions): Controll
       const configMaps = factory.informer(CONFIGMAPS as ResourceRef, { fieldSelector: `metadata.name=${ROOT_CA_CONFIGMAP}` });
       controllers.push(rootCaPublisher({ api: client, namespaces, configMaps, rootCA }));
     }
-    const r: Running = { factory, controllers };
+    // Workload controllers (ReplicaSet, ReplicationController, Deployment): shared pod and
+    // ReplicaSet informers, an event recorder per controller as upstream's sources.
+    const recorders: ApiEventRecorder[] = [];
+    const recorder = (component: string) => {
+      const rec = new ApiEventRecorder({ api: client, component });
+      recorders.push(rec);
+      return rec;
+    };
+    if (enabled.has('replicaset')) {
+      controllers.push(
+        replicaSetController({ api: client, kind: REPLICASET_KIND, owners: factory.informer(REPLICASET_KIND.ref), pods: factory.informer(PODS), recorder: recorder(REPLICASET_KIND.component) }),
+      );
+    }
+    if (enabled.has('replicationcontroller')) {
+      controllers.push(
+        replicaSetController({
+          api: client,
+          kind: REPLICATIONCONTROLLER_KIND,
+          owners: factory.informer(REPLICATIONCONTROLLER_KIND.ref),
+          pods: factory.informer(PODS),
+          recorder: recorder(REPLICATIONCONTROLLER_KIND.component),
+        }),
+      );
+    }
+    if (enabled.has('deployment')) {
+      controllers.push(
+        deploymentController({
+          api: client,
+          deployments: factory.informer(DEPLOYMENTS),
+          replicaSets: factory.informer(REPLICASET_KIND.ref),
+          pods: factory.informer(PODS),
+          recorder: recorder(DEPLOYMENT_COMPONENT),
+        }),
+      );
+    }
+    const r: Running = { factory, controllers, recorders };
     running = r;
     factory.start();
     await factory.waitForSync();
@@ -97,6 +145,7 @@ export function startControllerManager(opts: ControllerManagerOptions): Controll
     await starting;
     if (!r) return;
     await Promise.all([...r.controllers.map((c) => c.stop()), r.gc?.stop()]);
+    for (const rec of r.recorders) rec.stop();
     log.info('controllers stopped');
   };
 

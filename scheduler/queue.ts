@@ -300,6 +300,8 @@ export class SchedulingQueue {
   }
 
   private isBackingOff(info: QueuedPodInfo): boolean {
+    // Never tried (e.g. it waited for its scheduling gates): nothing to back off from.
+    if (info.attempts === 0) return false;
     return this.backoffExpiry(info) > this.clock.now();
   }
 

@@ -1,7 +1,7 @@
 // `npm run bench:api`: the API server under 16 concurrent clients creating, getting and
 // listing pods while watchers stream every pod event, once with the built-in store and once
-// on a real etcd (started here), in one run. The server runs as `k8ts up --no-controllers`
-// in a child process (so the load generator does not share its event loop); clients speak
+// on a real etcd (started here), in one run. The server runs as `k8ts up` without the
+// controllers and the scheduler (API clients that would load it too) in a child process (so the load generator does not share its event loop); clients speak
 // raw HTTPS (node:https, one keep-alive agent, one socket per client) with the admin client
 // certificate from the kubeconfig k8ts wrote.
 //
@@ -17,7 +17,7 @@ import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parse as parseYaml } from 'yaml';
 import { startEtcd, type EtcdProcess } from '../conformance/support/etcd-process.ts';
-import { startK8ts, type K8tsProcess } from '../conformance/support/k8ts-process.ts';
+import { startK8ts, upHasFlag, type K8tsProcess } from '../conformance/support/k8ts-process.ts';
 import { summarize, type LatencySummary } from './lib/stats.ts';
 
 // ---- arguments ----
@@ -269,7 +269,9 @@ async function runAgainst(name: string, server: K8tsProcess, storePath: string):
   const run: BackendRun = { backend: name, path: '', results: [] };
   serverPid = server.pid;
   const client = new Client(server.kubeconfig);
-  run.path = `API server pid ${server.pid} at ${server.url} (k8ts up --no-controllers, ${storePath}); clients: raw HTTPS (node:https keep-alive agent, ${CLIENTS} sockets, admin client certificate from ${server.kubeconfig}), JSON`;
+  // What `k8ts up` says about its store (its banner), else what we asked for.
+  const banner = /^k8ts is running at \S+ \(store: (.*)\)$/m.exec(server.output())?.[1];
+  run.path = `API server pid ${server.pid} at ${server.url} (k8ts up ${quietFlags().join(' ')}; store: ${banner ?? storePath}); clients: raw HTTPS (node:https keep-alive agent, ${CLIENTS} sockets, admin client certificate from ${server.kubeconfig}), JSON`;
   const watches: { close(): void }[] = [];
   try {
     progress(`${name}: creating ${CLIENTS} namespaces and warming up`);
@@ -359,17 +361,24 @@ async function runAgainst(name: string, server: K8tsProcess, storePath: string):
   return run;
 }
 
-async function withServer(name: string, args: string[], storePath: string): Promise<BackendRun> {
+/** The `k8ts up` flags that leave out everything but the store and the API server (those this version has). */
+function quietFlags(): string[] {
+  return ['--no-controllers', '--no-scheduler'].filter((f) => upHasFlag(f));
+}
+
+async function withServer(name: string, args: string[], storePath: string, extra = ''): Promise<BackendRun> {
   let dir: string | undefined;
   if (profDir) {
     dir = resolve(profDir, name);
     mkdirSync(dir, { recursive: true });
   }
   progress(`${name}: starting k8ts up ${args.join(' ')}`);
-  const server = await startK8ts({ args: ['--no-controllers', ...args], nodeArgs: dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [] });
+  const server = await startK8ts({ args: [...quietFlags(), ...args], nodeArgs: dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [] });
   running.add(server);
   try {
-    return await runAgainst(name, server, storePath);
+    const run = await runAgainst(name, server, storePath);
+    if (extra) run.path += ` [${extra}]`;
+    return run;
   } finally {
     progress(`${name}: stopping the API server (pid ${server.pid})`);
     const code = await server.stop();
@@ -380,7 +389,7 @@ async function withServer(name: string, args: string[], storePath: string): Prom
 }
 
 const backends: Record<string, () => Promise<BackendRun>> = {
-  'k8ts-store': () => withServer('k8ts-store', [], 'built-in store: MvccStore on LevelDB in the data dir'),
+  'k8ts-store': () => withServer('k8ts-store', [], "k8ts up's built-in store in the data dir"),
   etcd: async () => {
     progress('etcd: starting etcd');
     const etcd: EtcdProcess = await startEtcd();
@@ -391,7 +400,7 @@ const backends: Record<string, () => Promise<BackendRun>> = {
         .then((v) => v.etcdserver ?? '?')
         .catch(() => '?');
       const url = new URL(etcd.endpoint);
-      return await withServer('etcd', ['--store', `etcd://${url.host}`], `etcd ${version} pid ${etcd.pid} at ${etcd.endpoint}`);
+      return await withServer('etcd', ['--store', `etcd://${url.host}`], `etcd ${version} pid ${etcd.pid} at ${etcd.endpoint}`, `etcd ${version}, pid ${etcd.pid}`);
     } finally {
       progress(`etcd: stopping etcd (pid ${etcd.pid})`);
       await etcd.stop();

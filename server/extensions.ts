@@ -9,6 +9,7 @@ import { apiErrors } from '../api/errors.ts';
 import type { OpenApiHandler } from './app.ts';
 import { openApiHandler } from './openapi.ts';
 import { bindingHandlers } from './binding.ts';
+import { evictionHandlers } from './eviction.ts';
 import type { RestExtensions, SubresourceHandler } from './rest.ts';
 
 export interface DefaultExtensions {
@@ -32,5 +33,5 @@ export const applyPatch: NonNullable<RestExtensions['applyPatch']> = (contentTyp
 };
 
 export async function defaultExtensions(registry: Registry): Promise<DefaultExtensions> {
-  return { extensions: { applyPatch }, subresources: new Map([...bindingHandlers()]), openapi: openApiHandler(registry) };
+  return { extensions: { applyPatch }, subresources: new Map([...bindingHandlers(), ...evictionHandlers()]), openapi: openApiHandler(registry) };
 }

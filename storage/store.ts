@@ -38,6 +38,11 @@ export interface RangeOptions {
   limit?: number;
   countOnly?: boolean;
   keysOnly?: boolean;
+  /**
+   * etcd's serializable read: a replicated store may answer from the member's local state
+   * without confirming leadership (possibly stale); a single store ignores it.
+   */
+  serializable?: boolean;
 }
 
 export interface RangeResult {

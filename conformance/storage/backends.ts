@@ -1,7 +1,8 @@
 // Backend factories for the storage conformance suite: `etcd` (EtcdStore on etcd
 // processes started here), `k8ts` (the LevelDB store in storage/mvcc/) and `k8ts-grpc`
 // (EtcdStore → k8ts's etcd-compatible gRPC server → the LevelDB store: the wire version);
-// `k8ts-raft3` (a three-replica Raft group of LevelDB stores, storage/replica/).
+// `k8ts-raft3` (a three-replica Raft group of LevelDB stores, storage/replica/);
+// `k8ts-cluster` (EtcdStore → a k8ts store cluster of three `k8ts server` processes).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { openMvccStore } from '../../storage/mvcc/mvcc-store.ts';
 import { TestCluster } from '../../storage/replica/testing.ts';
 import type { Store } from '../../storage/store.ts';
 import { startEtcd, type EtcdProcess } from '../support/etcd-process.ts';
+import { K8tsCluster } from '../support/k8ts-cluster.ts';
 import type { Backend, FreshOptions } from './harness.ts';
 
 const PROGRESS_NOTIFY_MS = 1000;
@@ -172,6 +174,53 @@ export function k8tsRaft3Backend(): Backend {
   };
   return {
     name: 'k8ts-raft3',
+    async shared() {
+      shared ??= await open({});
+      return shared.store;
+    },
+    fresh: open,
+    async dispose() {
+      if (!shared) return;
+      const s = shared;
+      shared = undefined;
+      await s.dispose();
+    },
+  };
+}
+
+/**
+ * `k8ts-cluster`: the etcd adapter (EtcdStore, the etcd3 gRPC client) against a k8ts store
+ * cluster of three separate processes (`k8ts server --no-apiserver`), all three endpoints
+ * given to the client: what `k8ts up --store etcd://a,b,c` runs on.
+ */
+export function k8tsClusterBackend(): Backend {
+  let shared: { store: Store; dispose(): Promise<void> } | undefined;
+  const open = async (options: FreshOptions) => {
+    const cluster = await K8tsCluster.start({
+      servers: 3,
+      extraArgs: [
+        '--watch-progress-notify-interval', String(PROGRESS_NOTIFY_MS),
+        ...(options.quotaBytes !== undefined ? ['--quota-backend-bytes', String(options.quotaBytes)] : []),
+      ],
+    });
+    try {
+      await cluster.leader();
+      const store = await openEtcdStore({ endpoints: cluster.endpoints.map((e) => `http://${e}`), quotaBytes: options.quotaBytes ?? DEFAULT_QUOTA });
+      return {
+        store,
+        dispose: async () => {
+          await store.close().catch(() => undefined);
+          await cluster.destroy();
+        },
+      };
+    } catch (e) {
+      await cluster.destroy();
+      throw e;
+    }
+  };
+  return {
+    name: 'k8ts-cluster',
+    freshConcurrency: 2,
     async shared() {
       shared ??= await open({});
       return shared.store;

@@ -42,6 +42,12 @@ export interface Backend {
   shared(): Promise<Store>;
   fresh(options: FreshOptions): Promise<{ store: Store; dispose(): Promise<void> }>;
   dispose(): Promise<void>;
+  /**
+   * Fresh-store cases of this backend run at most this many at a time (default: the run's
+   * --concurrency). A backend whose fresh store is a set of processes starting up keeps it
+   * low, so that starting one does not starve the timed cases of another.
+   */
+  freshConcurrency?: number;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,17 +1,17 @@
 // Runs the storage conformance cases against each backend and prints one summary line
 // per backend:  storage conformance: <backend> N passed, M failed
 //
-//   tsx conformance/storage/run.ts [--backend etcd|k8ts|k8ts-grpc|k8ts-raft3|all] [--only <substring>]
+//   tsx conformance/storage/run.ts [--backend etcd|k8ts|k8ts-grpc|k8ts-raft3|k8ts-cluster|all] [--only <substring>]
 //                                  [--verbose] [--concurrency <n>]
 //
 // Exits non-zero when a case failed, or when several backends ran and their pass counts differ.
-import { etcdBackend, k8tsBackend, k8tsGrpcBackend, k8tsRaft3Backend } from './backends.ts';
+import { etcdBackend, k8tsBackend, k8tsClusterBackend, k8tsGrpcBackend, k8tsRaft3Backend } from './backends.ts';
 import { cases } from './cases.ts';
 import { Collector, type Backend, type CaseContext, type StorageCase } from './harness.ts';
 import type { Store } from '../../storage/store.ts';
 
 interface Args {
-  backend: 'etcd' | 'k8ts' | 'k8ts-grpc' | 'k8ts-raft3' | 'all';
+  backend: 'etcd' | 'k8ts' | 'k8ts-grpc' | 'k8ts-raft3' | 'k8ts-cluster' | 'all';
   only: string | undefined;
   verbose: boolean;
   concurrency: number;
@@ -26,8 +26,8 @@ function parseArgs(argv: string[]): Args {
     switch (flag) {
       case '--backend': {
         const v = value();
-        if (v !== 'etcd' && v !== 'k8ts' && v !== 'k8ts-grpc' && v !== 'k8ts-raft3' && v !== 'all') {
-          throw new Error(`--backend must be etcd, k8ts, k8ts-grpc, k8ts-raft3 or all (got '${v}')`);
+        if (v !== 'etcd' && v !== 'k8ts' && v !== 'k8ts-grpc' && v !== 'k8ts-raft3' && v !== 'k8ts-cluster' && v !== 'all') {
+          throw new Error(`--backend must be etcd, k8ts, k8ts-grpc, k8ts-raft3, k8ts-cluster or all (got '${v}')`);
         }
         args.backend = v;
         break;
@@ -136,7 +136,7 @@ async function runBackend(backend: Backend, selected: StorageCase[], args: Args)
     for (const { c, i } of indexed.filter(({ c }) => !c.fresh)) report(c, await runCase(c, i, backend, sharedStore));
   })();
   const freshQueue = indexed.filter(({ c }) => c.fresh);
-  const workers = Array.from({ length: Math.min(args.concurrency, freshQueue.length) }, async () => {
+  const workers = Array.from({ length: Math.min(backend.freshConcurrency ?? args.concurrency, freshQueue.length) }, async () => {
     for (let next = freshQueue.shift(); next; next = freshQueue.shift()) {
       report(next.c, await runCase(next.c, next.i, backend, sharedStore));
     }
@@ -162,6 +162,7 @@ async function main(): Promise<number> {
   if (args.backend === 'k8ts' || args.backend === 'all') backends.push(k8tsBackend());
   if (args.backend === 'k8ts-grpc' || args.backend === 'all') backends.push(k8tsGrpcBackend());
   if (args.backend === 'k8ts-raft3' || args.backend === 'all') backends.push(k8tsRaft3Backend());
+  if (args.backend === 'k8ts-cluster' || args.backend === 'all') backends.push(k8tsClusterBackend());
 
   let failed = false;
   const passCounts: number[] = [];

@@ -2,7 +2,7 @@
 // with a temp data dir, for end-to-end tests with real clients. stop() ends it by PID
 // (SIGTERM, then SIGKILL) and removes the data dir; a process left running when this Node
 // process exits is SIGKILLed.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +35,13 @@ export interface K8tsOptions {
   nodeArgs?: string[];
 }
 
+let helpText: string | undefined;
+/** Whether this version's `k8ts up` has a flag (read once from its --help). */
+export function upHasFlag(flag: string): boolean {
+  helpText ??= execFileSync(process.execPath, [join(repo, 'bin/k8ts.js'), 'up', '--help'], { cwd: repo, encoding: 'utf8', timeout: 60_000 });
+  return helpText.includes(flag);
+}
+
 const live = new Map<ChildProcess, string>();
 let exitHook = false;
 
@@ -53,8 +60,13 @@ export async function startK8ts(options: K8tsOptions = {}): Promise<K8tsProcess>
     });
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'k8ts-e2e-'));
-  const [port] = await freePorts(1);
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), join(repo, 'bin/k8ts.js'), 'up', '--data-dir', dataDir, '--port', String(port), ...(options.args ?? [])], {
+  const [port, storePort, peerPort] = await freePorts(3);
+  const args = ['up', '--data-dir', dataDir, '--port', String(port)];
+  // The built-in store's etcd API and Raft peer listeners: free ports too, not 2379/2380.
+  const extra = options.args ?? [];
+  if (!extra.includes('--store') && upHasFlag('--store-listen')) args.push('--store-listen', `127.0.0.1:${storePort}`);
+  if (!extra.includes('--store') && upHasFlag('--peer-listen')) args.push('--peer-listen', `127.0.0.1:${peerPort}`);
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), join(repo, 'bin/k8ts.js'), ...args, ...extra], {
     cwd: repo,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: options.env ?? process.env,

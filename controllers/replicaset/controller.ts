@@ -6,6 +6,7 @@
 import type { Api } from '../runtime/client.ts';
 import { realClock, type Clock } from '../runtime/clock.ts';
 import { Controller, type ReconcileResult } from '../runtime/controller.ts';
+import { WorkQueue } from '../runtime/queue.ts';
 import {
   CONTROLLER_UID_INDEX,
   ControllerRefManager,
@@ -75,7 +76,12 @@ export class ReplicaSetController {
     this.burst = opts.burstReplicas ?? BURST_REPLICAS;
     this.expectations = new ControllerExpectations({ clock: this.clock });
     this.log = logger.child({ component: opts.kind.component });
-    this.controller = new Controller({ name: opts.kind.component, reconcile: (key) => this.sync(key), workers: opts.workers ?? 5 });
+    this.controller = new Controller({
+      name: opts.kind.component,
+      queue: new WorkQueue<string>({ name: opts.kind.component, clock: this.clock }),
+      reconcile: (key) => this.sync(key),
+      workers: opts.workers ?? 5,
+    });
     ensureIndex(this.pods.store, CONTROLLER_UID_INDEX, controllerUidIndexFunc);
     ensureIndex(this.owners.store, CONTROLLER_UID_INDEX, controllerUidIndexFunc);
 

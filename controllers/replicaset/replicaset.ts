@@ -144,7 +144,7 @@ export function podsToDelete<T extends Pod>(pods: T[], relatedPods: Pod[], count
 }
 
 export interface ReconcileOptions {
-  /** Pods of the ReplicaSet's siblings (same controller) used to rank pods on the same node. */
+  /** Pods of the ReplicaSet and its siblings (same controller) to rank pods on crowded nodes first; none for a ReplicaSet without a controller. */
   relatedPods?: Pod[];
   /** False while expectations are pending or the ReplicaSet is being deleted: no creates or deletes. */
   needsSync?: boolean;
@@ -175,7 +175,7 @@ export function reconcileReplicaSet<T extends Pod>(rs: ReplicaSetObject, pods: T
   const status = calculateReplicaSetStatus(rs, active, undefined, now);
   if (!needsSync || diff === 0) return { create: 0, delete: [], status, diff };
   if (diff < 0) return { create: Math.min(-diff, burst), delete: [], status, diff };
-  return { create: 0, delete: podsToDelete(active, opts.relatedPods ?? active, Math.min(diff, burst), now), status, diff };
+  return { create: 0, delete: podsToDelete(active, opts.relatedPods ?? [], Math.min(diff, burst), now), status, diff };
 }
 
 /**

@@ -145,6 +145,85 @@ export const puts: StoreBenchmark<PutOptions> = async (store, o = {}) => {
 };
 
 // ---------------------------------------------------------------------------------------
+// Gets: load `keys` keys (untimed), then single-key gets of random ones, `concurrency` in
+// flight; linearizable (etcd's default: the leader confirms it still leads) or serializable
+// (the member answers from its own state).
+
+export interface GetBenchOptions extends CommonOptions {
+  /** Keys loaded before timing; default 1000. */
+  keys?: number;
+  /** Value size; default 256. */
+  valueBytes?: number;
+  /** Total gets; default 10000. */
+  count?: number;
+  /** Gets in flight; default 16. */
+  concurrency?: number;
+  serializable?: boolean;
+}
+
+/** Loads keys `prefix + i` (i < keys) in txns of 100 puts, 8 at a time. */
+async function loadKeys(store: Store, prefix: string, keys: number, size: number, limitMs: number): Promise<number> {
+  const start = performance.now();
+  let nextBatch = 0;
+  const batches = Math.ceil(keys / 100);
+  const pause = yielder();
+  const loader = async (): Promise<void> => {
+    while (nextBatch < batches) {
+      await pause();
+      if (performance.now() - start > limitMs) throw new Error(`loading ${keys} keys took over ${limitMs} ms`);
+      const b = nextBatch++;
+      const success = [];
+      for (let i = b * 100; i < Math.min(keys, (b + 1) * 100); i++) success.push({ type: 'put' as const, key: keyOf(prefix, i), value: value(i, size) });
+      await store.txn({ success });
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, loader));
+  return performance.now() - start;
+}
+
+export const gets: StoreBenchmark<GetBenchOptions> = async (store, o = {}) => {
+  const keys = o.keys ?? 1000;
+  const size = o.valueBytes ?? 256;
+  const count = o.count ?? 10000;
+  const concurrency = Math.max(1, o.concurrency ?? 16);
+  const serializable = o.serializable ?? false;
+  const name = `get-${serializable ? 'serializable' : 'linearizable'}-${concurrency}way`;
+  const prefix = o.prefix ?? `/bench/get/`;
+  const limit = o.timeLimitMs ?? Infinity;
+  // The key set is shared by the linearizable and serializable runs: load it once.
+  const loaded = (await store.range(prefix, { rangeEnd: prefixEnd(prefix), countOnly: true })).count;
+  const loadMs = loaded >= keys ? 0 : await loadKeys(store, prefix, keys, size, 60_000);
+  const tick = ticker(o.progress);
+  const latencies: number[] = [];
+  let next = 0;
+  let timeBounded = false;
+  let missing = 0;
+  const pause = yielder();
+  const start = performance.now();
+  const reader = async (r: number): Promise<void> => {
+    for (let i = r; ; i += concurrency) {
+      await pause();
+      if (next >= count) return;
+      if (performance.now() - start >= limit) {
+        timeBounded = true;
+        return;
+      }
+      next++;
+      const key = keyOf(prefix, (i * 7919) % keys);
+      const t0 = performance.now();
+      const res = await store.range(key, serializable ? { serializable: true } : {});
+      latencies.push(performance.now() - t0);
+      if (res.kvs.length !== 1) missing++;
+      tick(() => `${name}: ${latencies.length}/${count} gets`);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, (_, r) => reader(r)));
+  const elapsed = performance.now() - start;
+  if (missing > 0) throw new Error(`${name}: ${missing} gets found no value`);
+  return result(name, 'gets', latencies.length, elapsed, latencies, timeBounded, { keys, concurrency, serializable, ...(loadMs > 0 ? { loadMs: Math.round(loadMs) } : {}) });
+};
+
+// ---------------------------------------------------------------------------------------
 // Range: load `keys` keys, then read all of them in one range, `count` times.
 
 export interface RangeBenchOptions extends CommonOptions {
@@ -382,23 +461,33 @@ export function standardSuite(limits: SuiteLimits = {}): SuiteEntry[] {
   return [
     {
       name: 'put-seq',
-      describe: 'durable sequential puts: 1 writer, 256-byte values, new key each; up to 20000 puts or 5 s',
-      run: (store, progress) => puts(store, { count: n(20000), concurrency: 1, timeLimitMs: n(5000), progress }),
+      describe: 'durable sequential puts: 1 writer, 256-byte values, new key each; up to 20000 puts or 3 s',
+      run: (store, progress) => puts(store, { count: n(20000), concurrency: 1, timeLimitMs: n(3000), progress }),
     },
     {
       name: 'put-64way',
-      describe: '64 concurrent writers, 256-byte values, new key each; up to 200000 puts or 8 s',
-      run: (store, progress) => puts(store, { count: n(200000), concurrency: 64, timeLimitMs: n(8000), progress }),
+      describe: '64 concurrent writers, 256-byte values, new key each; up to 200000 puts or 4 s',
+      run: (store, progress) => puts(store, { count: n(200000), concurrency: 64, timeLimitMs: n(4000), progress }),
+    },
+    {
+      name: 'get-linearizable-16way',
+      describe: 'linearizable single-key gets of 1000 keys (loaded untimed), 16 in flight; up to 100000 gets or 3 s',
+      run: (store, progress) => gets(store, { keys: 1000, count: n(100000), concurrency: 16, timeLimitMs: n(3000), progress }),
+    },
+    {
+      name: 'get-serializable-16way',
+      describe: 'serializable single-key gets of the same keys, 16 in flight; up to 100000 gets or 3 s',
+      run: (store, progress) => gets(store, { keys: 1000, count: n(100000), concurrency: 16, serializable: true, timeLimitMs: n(3000), progress }),
     },
     {
       name: 'range-10k',
-      describe: 'full range over 10k keys of 200-byte values, 1 reader (load untimed); up to 500 ranges or 8 s',
-      run: (store, progress) => fullRange(store, { keys: 10000, count: n(500), timeLimitMs: n(8000), loadTimeLimitMs: 40_000, progress }),
+      describe: 'full range over 10k keys of 200-byte values, 1 reader (load untimed); up to 500 ranges or 3 s',
+      run: (store, progress) => fullRange(store, { keys: 10000, count: n(500), timeLimitMs: n(3000), loadTimeLimitMs: 40_000, progress }),
     },
     {
       name: 'watch-fanout-100',
-      describe: '100 watchers on a prefix, 2000 puts (or 8 s) 16 in flight; latency put issue -> each delivery',
-      run: (store, progress) => watchFanout(store, { watchers: 100, count: n(2000), concurrency: 16, timeLimitMs: n(8000), drainTimeoutMs: 15_000, progress }),
+      describe: '100 watchers on a prefix, 2000 puts (or 4 s) 16 in flight; latency put issue -> each delivery',
+      run: (store, progress) => watchFanout(store, { watchers: 100, count: n(2000), concurrency: 16, timeLimitMs: n(4000), drainTimeoutMs: 15_000, progress }),
     },
   ];
 }

@@ -415,6 +415,7 @@ export class EtcdStore implements Store {
         limit: options.limit ?? 0,
         keys_only: options.keysOnly ?? false,
         count_only: options.countOnly ?? false,
+        serializable: options.serializable ?? false,
       }),
     );
     return {

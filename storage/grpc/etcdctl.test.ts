@@ -1,8 +1,6 @@
 // The real etcdctl (API v3) against the gRPC server over an MvccStore: every command's
 // output is what etcd 3.4 prints for the same requests.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,69 +8,17 @@ import { after, before, describe, it } from 'node:test';
 import { openMvccStore, type MvccStore } from '../mvcc/mvcc-store.ts';
 import { startGrpcServer, type GrpcServer } from './server.ts';
 import { SERVER_VERSION } from './maintenance-service.ts';
+import { ETCDCTL, Etcdctl, haveEtcdctl, killAll, sleep, waitFor, watchEvents } from './testing/etcdctl.ts';
 
-const ETCDCTL = process.env['ETCDCTL_BIN'] ?? '/usr/bin/etcdctl';
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-describe('etcdctl against the k8ts gRPC server', { skip: !existsSync(ETCDCTL) && `${ETCDCTL} not installed` }, () => {
+describe('etcdctl against the k8ts gRPC server', { skip: !haveEtcdctl() && `${ETCDCTL} not installed` }, () => {
   let dir: string;
   let store: MvccStore;
   let server: GrpcServer;
-  const children = new Set<ChildProcess>();
-
-  const start = (args: string[]) => {
-    const child = spawn(ETCDCTL, [`--endpoints=${server.endpoint}`, ...args], {
-      env: { ...process.env, ETCDCTL_API: '3' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    children.add(child);
-    child.once('exit', () => children.delete(child));
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    return { child, out: () => stdout, err: () => stderr };
-  };
-
-  const etcdctl = (args: string[], input = ''): Promise<Run> => {
-    const p = start(args);
-    p.child.stdin!.end(input);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        p.child.kill('SIGKILL');
-        reject(new Error(`etcdctl ${args.join(' ')} timed out; stderr: ${p.err()}`));
-      }, 20000);
-      p.child.once('exit', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout: p.out(), stderr: p.err() });
-      });
-    });
-  };
-
-  /** Runs etcdctl, expects success, returns stdout. */
-  const ok = async (...args: string[]) => {
-    const r = await etcdctl(args);
-    assert.equal(r.code, 0, `etcdctl ${args.join(' ')} failed: ${r.stderr}`);
-    return r.stdout;
-  };
-
-  const json = async (...args: string[]) => JSON.parse(await ok(...args, '-w', 'json'));
+  const e = new Etcdctl(() => server.endpoint);
+  const { ok, json, revisionOf } = e;
+  const start = (args: string[]) => e.start(args);
+  const etcdctl = (args: string[], input = '') => e.run(args, input);
   const b64 = (s: string) => Buffer.from(s).toString('base64');
-  const revisionOf = async (key: string) => Number((await json('get', key)).header.revision);
-
-  const waitFor = async (what: string, pred: () => boolean, timeoutMs = 10000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!pred()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await sleep(25);
-    }
-  };
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'k8ts-grpc-etcdctl-'));
@@ -81,7 +27,7 @@ describe('etcdctl against the k8ts gRPC server', { skip: !existsSync(ETCDCTL) &&
   });
 
   after(async () => {
-    for (const c of children) if (c.pid !== undefined) process.kill(c.pid, 'SIGKILL');
+    killAll();
     await server?.close();
     await store?.close();
     await rm(dir, { recursive: true, force: true });
@@ -187,8 +133,8 @@ describe('etcdctl against the k8ts gRPC server', { skip: !existsSync(ETCDCTL) &&
     await ok('put', '/w/a', '1');
     await ok('put', '/w/b', '2');
     await ok('del', '/w/a');
-    await waitFor('the prefix watch to print 3 events', () => w1.out().split('\n').filter((l) => /^(PUT|DELETE)$/.test(l)).length >= 3);
-    await waitFor('the --rev watch to print 3 events', () => w2.out().split('\n').filter((l) => /^(PUT|DELETE)$/.test(l)).length >= 3);
+    await waitFor('the prefix watch to print 3 events', () => watchEvents(w1.out()) >= 3);
+    await waitFor('the --rev watch to print 3 events', () => watchEvents(w2.out()) >= 3);
     for (const w of [w1, w2]) process.kill(w.child.pid!, 'SIGTERM');
     assert.equal(w1.out(), 'PUT\n/w/a\n0\n/w/a\n1\nPUT\n/w/b\n2\nDELETE\n/w/a\n1\n/w/a\n\n');
     assert.equal(w2.out(), 'PUT\n/w/a\n0\nPUT\n/w/a\n1\nDELETE\n/w/a\n\n');

@@ -52,6 +52,7 @@ export function planRange(req: WireRangeRequest): RangePlan {
   if (revision > 0) plan.options.revision = revision;
   if (!fetchAll && limit > 0) plan.options.limit = limit + 1;
   if (req.count_only) plan.options.countOnly = true;
+  if (req.serializable) plan.options.serializable = true;
   // Values are needed to sort by value; they are dropped afterwards.
   if (req.keys_only && target !== 'VALUE') plan.options.keysOnly = true;
   return plan;

@@ -93,8 +93,8 @@ export function replicaClusterInfo(store: ReplicatedStore, options: ReplicaClust
         if (!addr) throw memberErrors.badUrls();
         const memberName = name ?? addr;
         const current = store.members();
-        if (current.some((m) => m.name === memberName)) throw memberErrors.idExists();
         if (current.some((m) => m.addr === addr)) throw memberErrors.peerUrlExists();
+        if (current.some((m) => m.name === memberName)) throw memberErrors.idExists();
         if (isLearner && current.some((m) => m.learner)) throw memberErrors.tooManyLearners();
         const added = await store.addMember(memberName, addr, { learner: isLearner }).catch((e: unknown) => Promise.reject(mapped(e)));
         return { id: BigInt(added.id), name: added.name, peerUrls: [`http://${addr}`], clientUrls: [], isLearner };

@@ -275,6 +275,9 @@ export class MvccBackend {
         this.stagedOps.push({ type: 'put', key: META_COMPACT, value: encodeNumber(command.revision) });
         return { revision: this.staged };
       }
+      case 'alarm':
+        // Acted on by the replica that applies it (storage/replica); no data changes.
+        return { revision: this.staged };
     }
   }
 

@@ -6,4 +6,10 @@ export type Command =
   | { type: 'txn'; txn: TxnRequest }
   | { type: 'leaseGrant'; id: number; ttl: number }
   | { type: 'leaseRevoke'; id: number }
-  | { type: 'compact'; revision: number };
+  | { type: 'compact'; revision: number }
+  /**
+   * Raise an alarm on every replica (etcd's AlarmRequest): NOSPACE once a proposer found the
+   * quota exceeded, so that every member refuses puts, not only the one that noticed.
+   * Changes no data.
+   */
+  | { type: 'alarm'; alarm: 'NOSPACE' };

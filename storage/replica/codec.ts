@@ -162,6 +162,8 @@ const CMD_TXN = 1;
 const CMD_LEASE_GRANT = 2;
 const CMD_LEASE_REVOKE = 3;
 const CMD_COMPACT = 4;
+const CMD_ALARM = 5;
+const ALARMS = ['NOSPACE'] as const;
 
 const TARGETS: CompareTarget[] = ['version', 'createRevision', 'modRevision', 'value', 'lease'];
 const RESULTS: CompareResult[] = ['=', '!=', '<', '>'];
@@ -300,6 +302,9 @@ export function writeCommand(w: Writer, c: Command): void {
     case 'compact':
       w.u8(CMD_COMPACT).num(c.revision);
       return;
+    case 'alarm':
+      w.u8(CMD_ALARM).u8(ALARMS.indexOf(c.alarm));
+      return;
   }
 }
 
@@ -325,6 +330,11 @@ export function readCommand(r: Reader): Command {
       return { type: 'leaseRevoke', id: r.uvarint() };
     case CMD_COMPACT:
       return { type: 'compact', revision: r.num() };
+    case CMD_ALARM: {
+      const alarm = ALARMS[r.u8()];
+      if (!alarm) throw new CodecError('bad alarm');
+      return { type: 'alarm', alarm };
+    }
     default:
       throw new CodecError(`bad command tag ${tag}`);
   }

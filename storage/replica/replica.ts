@@ -268,6 +268,8 @@ export class Replica {
   /** This member applied its own removal from the cluster. */
   private removed = false;
   private isLeader = false;
+  /** Set when this replica applied a NOSPACE alarm (or raised one itself); cleared by a restart. */
+  noSpaceAlarm = false;
   private lessor = new Lessor();
   private readonly revoking = new Set<number>();
   private closed = false;
@@ -593,6 +595,7 @@ export class Replica {
       if (r instanceof StoreError) continue;
       if (c.type === 'leaseGrant') this.lessor.renew(c.id, c.ttl, now);
       else if (c.type === 'leaseRevoke') this.lessor.forget(c.id);
+      else if (c.type === 'alarm') this.noSpaceAlarm = true;
     }
     // Answer our own proposals.
     for (const o of owned) {

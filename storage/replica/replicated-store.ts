@@ -58,7 +58,6 @@ export async function openReplicatedStore(options: ReplicatedStoreOptions): Prom
 
 export class ReplicatedStore implements Store {
   private closed = false;
-  private noSpaceAlarm = false;
   private readonly maxRequestBytes: number;
   private readonly quotaBytes: number;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -132,8 +131,18 @@ export class ReplicatedStore implements Store {
       (ops ?? []).reduce((n, op) => (op.type === 'put' ? n + toBuffer(op.key).length + toBuffer(op.value).length + 64 : n), 0);
     const bytes = Math.max(putBytes(request.success), putBytes(request.failure));
     if (bytes === 0) return;
-    if (this.backend.sizeBytes + bytes > this.quotaBytes) this.noSpaceAlarm = true;
-    if (this.noSpaceAlarm) throw errors.noSpace();
+    if (!this.replica.noSpaceAlarm && this.backend.sizeBytes + bytes > this.quotaBytes) {
+      this.replica.noSpaceAlarm = true;
+      // Raise it on every member, as etcd does, so that no member accepts puts either.
+      this.replica.submit({ type: 'alarm', alarm: 'NOSPACE' }).catch(() => undefined);
+    }
+    if (this.replica.noSpaceAlarm) throw errors.noSpace();
+  }
+
+  /** Active alarms (etcd's Maintenance Alarm GET): NOSPACE once raised on this member. */
+  async alarms(): Promise<Array<'NOSPACE' | 'CORRUPT'>> {
+    this.checkOpen();
+    return this.replica.noSpaceAlarm ? ['NOSPACE'] : [];
   }
 
   async leaseGrant(ttl: number, id = 0): Promise<LeaseGrantResult> {

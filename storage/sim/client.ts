@@ -25,6 +25,11 @@ export interface ClientOptions {
   thinkMs: { min: number; max: number };
   /** One-way client↔replica latency. */
   latency: { min: number; max: number };
+  /**
+   * Where an operation goes first: 'sticky' — the replica that answered last; 'random' — any
+   * replica (so reads keep reaching deposed leaders and lagging followers).
+   */
+  targeting: 'sticky' | 'random';
 }
 
 export interface ClientStats {
@@ -101,7 +106,7 @@ export class SimClient {
     const op: Op = { seq, input, read, call, refused: [], current: -1, target: this.preferred };
     this.op = op;
     this.sched.after(this.opts.opTimeoutMs, () => this.giveUp(op));
-    this.attempt(op, this.preferred);
+    this.attempt(op, this.opts.targeting === 'random' ? this.rng.pick([...this.replicas.keys()]) : this.preferred);
   }
 
   private chooseInput(): KvInput {

@@ -38,8 +38,6 @@ export type CrashPoint =
 export interface ReplicaHooks {
   /** An entry was applied here (for the agreement check). */
   onApply(id: number, e: Entry): void;
-  /** The replica applied a membership change. */
-  onConfChange(id: number, cs: ConfState): void;
   log(msg: string): void;
 }
 
@@ -261,7 +259,6 @@ export class Replica implements Endpoint {
     this.lastApplied = snap.metadata.index;
     this.snapshotsInstalled++;
     this.hooks.log(`${this.id} installed snapshot at ${snap.metadata.index}`);
-    this.hooks.onConfChange(this.id, this.confState);
   }
 
   private apply(e: Entry): void {
@@ -272,7 +269,6 @@ export class Replica implements Endpoint {
       const cc = decodeConfChange(e.data);
       this.confState = this.raw!.applyConfChange(cc);
       this.hooks.log(`${this.id} applied ${cc.type} ${cc.nodeId} at ${e.index}: voters ${this.confState.voters.join(',')} learners ${this.confState.learners.join(',') || '-'}`);
-      this.hooks.onConfChange(this.id, this.confState);
       return;
     }
     if (e.data.byteLength === 0) return; // a new leader's empty entry

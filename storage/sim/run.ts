@@ -23,7 +23,7 @@ import { NO_FAULTS, Scheduler, SimDisk, SimNetwork } from './world.ts';
 export interface SimOptions {
   /** Founding voters: 3 or 5. Default: by seed (odd seeds 3, even seeds 5). */
   replicas?: 3 | 5;
-  /** Virtual ms of faults and membership changes while clients run. Default 10000. */
+  /** Virtual ms of faults and membership changes while clients run. Default 20000. */
   chaosMs?: number;
   /** Virtual ms allowed, after healing, for every client to complete operations again. Default 20000. */
   progressMs?: number;
@@ -131,8 +131,15 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
   });
   const baseWeather = weather();
   const clientCount = r.int(3, 7);
+  // How often the nemesis strikes: a storm, or faults that last long enough for a new leader
+  // to establish itself while the old one still believes it leads.
+  const pace = r.pick([
+    { min: 50, max: 400 },
+    { min: 200, max: 1200 },
+    { min: 500, max: 2500 },
+  ]);
   const keys = Array.from({ length: r.int(2, 6) }, (_, i) => `k${i}`);
-  const chaosMs = options.chaosMs ?? 10_000;
+  const chaosMs = options.chaosMs ?? 20_000;
   const scenarios: Scenario[] = [
     { name: 'remove and re-add a voter', steps: [{ type: 'removeNode', node: 'pickVoter' }, { type: 'addNode', node: 'sameAsPicked' }] },
     {
@@ -144,9 +151,10 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
       ],
     },
     { name: 'add a learner and promote it', steps: [{ type: 'addLearnerNode', node: joiner }, { type: 'addNode', node: joiner }] },
+    { name: 'demote a voter to learner, promote it again', steps: [{ type: 'addLearnerNode', node: 'pickVoter' }, { type: 'addNode', node: 'sameAsPicked' }] },
   ];
   const plan: Scenario[] = [];
-  for (const s of scenarios) if (r.chance(0.7)) plan.push(s);
+  for (const s of scenarios.slice(0, 3)) if (r.chance(0.7)) plan.push(s);
   // Shuffle.
   for (let i = plan.length - 1; i > 0; i--) {
     const j = r.intn(i + 1);
@@ -154,9 +162,9 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
   }
   const config =
     `${n} voters + joiner ${joiner}, ${clientCount} clients on ${keys.length} keys, reads via ${readMode}, ` +
-    `preVote=${preVote} checkQuorum=${checkQuorum} heartbeatTick=${raft.heartbeatTick} maxInflight=${raft.maxInflightMsgs} ` +
+    `faults every ${pace.min}-${pace.max}ms, preVote=${preVote} checkQuorum=${checkQuorum} heartbeatTick=${raft.heartbeatTick} maxInflight=${raft.maxInflightMsgs} ` +
     `maxSizePerMsg=${raft.maxSizePerMsg} maxUncommitted=${raft.maxUncommittedEntriesSize} snapshotEvery=${snapshotEvery} keep=${compactKeep}, ` +
-    `membership: ${plan.map((p) => p.name).join('; ') || 'none'}` +
+    `membership: ${plan.map((p) => p.name).join('; ') || 'none'}, then more at random` +
     (options.bug ? `, BUG=${options.bug}` : '');
 
   const sched = new Scheduler();
@@ -167,7 +175,6 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
   // ---- observation: agreement ----
   const appliedAt = new Map<number, { digest: string; by: number; term: number }>();
   const divergence: string[] = [];
-  const confOf = new Map<number, ConfState>();
   let confChanges = 0;
   let maxApplied = 0;
   const hooks = {
@@ -182,13 +189,13 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
       }
       if (e.index > maxApplied) maxApplied = e.index;
     },
-    onConfChange(id: number, cs: ConfState) {
-      confOf.set(id, cs);
-    },
     log: say ?? (() => {}),
   };
 
   const replicas = new Map<number, Replica>();
+  const elections = new Set<string>();
+  const recorder = new HistoryRecorder<KvInput, KvOutput>();
+  const clients: SimClient[] = [];
   const result = (extra: Partial<SimResult>): SimResult => {
     const stats: SimStats = {
       operations: recorder.operations().length,
@@ -220,10 +227,7 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
     res.ok = res.linearizability === 'ok' && divergence.length === 0 && !res.noProgress && !res.error;
     return res;
   };
-  const elections = new Set<string>();
 
-  const recorder = new HistoryRecorder<KvInput, KvOutput>();
-  const clients: SimClient[] = [];
   try {
     for (const id of ids) {
       const storage = voters.includes(id) ? MemoryStorage.bootstrap({ voters }) : new MemoryStorage();
@@ -237,12 +241,11 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
         hooks,
       );
       replicas.set(id, rep);
-      confOf.set(id, rep.confState);
     }
     net.faults = baseWeather;
     say?.(`weather: ${describeWeather(baseWeather)}`);
 
-    // Leader tracking (for logs and stats): sample after every event would be costly; sample each tick.
+    // The leader with the highest term among running replicas (what an operator would see).
     const leaderOf = (): Replica | undefined => {
       let best: Replica | undefined;
       for (const rep of replicas.values()) {
@@ -281,6 +284,7 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
           opTimeoutMs: clientRng.pick([800, 1500, 3000]),
           thinkMs: { min: 0, max: clientRng.pick([5, 30, 100]) },
           latency: { min: 1, max: 3 },
+          targeting: clientRng.chance(0.5) ? 'sticky' : 'random',
         },
         () => (chaos ? net.faults.dropRate / 2 : 0),
         say,
@@ -300,8 +304,8 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
         // Symmetric partition: a random split, or one node (often the leader) cut off.
         const lead = leaderOf()?.id;
         let groups: number[][];
-        if (g.chance(0.4)) {
-          const victim = lead !== undefined && g.chance(0.6) ? lead : g.pick(all);
+        if (g.chance(0.6)) {
+          const victim = lead !== undefined && g.chance(0.7) ? lead : g.pick(all);
           groups = [[victim], all.filter((x) => x !== victim)];
         } else {
           const a = all.filter(() => g.chance(0.5));
@@ -363,7 +367,7 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
           lead.processReady();
         }
       }
-      sched.after(g.int(50, 400), nemesis);
+      sched.after(g.int(pace.min, pace.max), nemesis);
     };
     sched.after(nemesisRng.int(0, 300), nemesis);
 
@@ -382,9 +386,14 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
       return cs.learners.includes(cc.nodeId);
     };
     const admin = () => {
-      if (stepIdx >= steps.length) return;
       sched.after(50, admin);
       if (sched.now < notBefore) return;
+      if (stepIdx >= steps.length) {
+        // Plan done: more changes while the chaos lasts (none in its last quarter).
+        if (!chaos || sched.now > chaosMs * 0.75) return;
+        const sc = adminRng.pick(scenarios);
+        for (const st of sc.steps) steps.push({ ...st, scenario: sc.name });
+      }
       const lead = leaderOf();
       if (!lead) return;
       // Judge only by a leader that has committed an entry of its own term and applied
@@ -398,10 +407,9 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
         const st = steps[stepIdx]!;
         let node: number;
         if (st.node === 'pickVoter') {
-          // Never below two voters; the founding voters only (the joiner has its own scenario).
-          const candidates = cs.voters.filter((v) => v !== joiner);
-          if (cs.voters.length < 3 || candidates.length === 0) return;
-          node = picked = adminRng.pick(candidates);
+          // Never below two voters.
+          if (cs.voters.length < 3) return;
+          node = picked = adminRng.pick(cs.voters);
         } else node = st.node === 'sameAsPicked' ? picked : st.node;
         current = { type: st.type, nodeId: node };
         say?.(`admin: ${st.scenario}: ${st.type} ${node}`);
