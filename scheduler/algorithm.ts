@@ -14,6 +14,7 @@ import {
   type ScorePlugin,
   type Status,
 } from './framework.ts';
+import { interPodAffinityPlugin, type NamespaceLabels } from './plugins/inter-pod-affinity.ts';
 import { nodeAffinityPlugin } from './plugins/node-affinity.ts';
 import { nodeNamePlugin } from './plugins/node-name.ts';
 import { nodePortsPlugin } from './plugins/node-ports.ts';
@@ -31,13 +32,21 @@ export interface Profile {
   percentageOfNodesToScore: number;
 }
 
+export interface ProfileOptions extends TopologySpreadOptions {
+  schedulerName?: string;
+  percentageOfNodesToScore?: number;
+  /** Namespace labels, for pod affinity terms with a namespaceSelector. */
+  namespaceLabels?: NamespaceLabels;
+}
+
 /** The default profile's plugins in upstream's order (those k8ts implements). */
-export function defaultProfile(opts: TopologySpreadOptions & { schedulerName?: string; percentageOfNodesToScore?: number } = {}): Profile {
+export function defaultProfile(opts: ProfileOptions = {}): Profile {
   const spread = podTopologySpreadPlugin(opts);
+  const interPod = interPodAffinityPlugin({ namespaceLabels: opts.namespaceLabels });
   return {
     schedulerName: opts.schedulerName ?? 'default-scheduler',
-    filters: [nodeUnschedulablePlugin, nodeNamePlugin, taintTolerationPlugin, nodeAffinityPlugin, nodePortsPlugin, nodeResourcesFitPlugin, spread],
-    scorers: [taintTolerationPlugin, nodeAffinityPlugin, nodeResourcesFitPlugin, spread, balancedAllocationPlugin],
+    filters: [nodeUnschedulablePlugin, nodeNamePlugin, taintTolerationPlugin, nodeAffinityPlugin, nodePortsPlugin, nodeResourcesFitPlugin, spread, interPod],
+    scorers: [taintTolerationPlugin, nodeAffinityPlugin, nodeResourcesFitPlugin, spread, interPod, balancedAllocationPlugin],
     percentageOfNodesToScore: opts.percentageOfNodesToScore ?? 0,
   };
 }

@@ -54,10 +54,28 @@ export interface PodInfo {
   /** Requests with defaults for missing CPU/memory (what spreading counts). */
   nonZero: Resource;
   ports: HostPort[];
+  /** Has pod affinity or anti-affinity terms (of any kind). */
+  hasAffinity: boolean;
+  /** Has required pod anti-affinity terms. */
+  hasRequiredAntiAffinity: boolean;
 }
 
 export function podInfo(pod: Pod): PodInfo {
-  return { pod, requests: podRequests(pod), nonZero: podRequests(pod, true), ports: podHostPorts(pod) };
+  const a = pod.spec?.affinity as { podAffinity?: AffinityTerms; podAntiAffinity?: AffinityTerms } | undefined;
+  const count = (t: AffinityTerms | undefined) => (t?.requiredDuringSchedulingIgnoredDuringExecution?.length ?? 0) + (t?.preferredDuringSchedulingIgnoredDuringExecution?.length ?? 0);
+  return {
+    pod,
+    requests: podRequests(pod),
+    nonZero: podRequests(pod, true),
+    ports: podHostPorts(pod),
+    hasAffinity: count(a?.podAffinity) + count(a?.podAntiAffinity) > 0,
+    hasRequiredAntiAffinity: (a?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length ?? 0) > 0,
+  };
+}
+
+interface AffinityTerms {
+  requiredDuringSchedulingIgnoredDuringExecution?: unknown[];
+  preferredDuringSchedulingIgnoredDuringExecution?: unknown[];
 }
 
 export function podKeyOf(pod: Pod): string {
@@ -72,6 +90,9 @@ export class NodeInfo {
   nonZeroRequested: Resource = emptyResource();
   allocatable: Resource;
   usedPorts: HostPort[] = [];
+  /** Pods here with pod (anti-)affinity terms, and with required anti-affinity terms. */
+  podsWithAffinity = 0;
+  podsWithRequiredAntiAffinity = 0;
 
   constructor(node: Node) {
     this.node = node;
@@ -95,6 +116,8 @@ export class NodeInfo {
     add(this.requested, info.requests);
     add(this.nonZeroRequested, info.nonZero);
     this.usedPorts.push(...info.ports);
+    if (info.hasAffinity) this.podsWithAffinity++;
+    if (info.hasRequiredAntiAffinity) this.podsWithRequiredAntiAffinity++;
   }
 
   removePod(key: string): boolean {
@@ -103,6 +126,8 @@ export class NodeInfo {
     this.pods.delete(key);
     subtract(this.requested, info.requests);
     subtract(this.nonZeroRequested, info.nonZero);
+    if (info.hasAffinity) this.podsWithAffinity--;
+    if (info.hasRequiredAntiAffinity) this.podsWithRequiredAntiAffinity--;
     for (const p of info.ports) {
       const i = this.usedPorts.findIndex((u) => u.ip === p.ip && u.protocol === p.protocol && u.port === p.port);
       if (i >= 0) this.usedPorts.splice(i, 1);
@@ -116,6 +141,8 @@ export class NodeInfo {
     c.requested = cloneResource(this.requested);
     c.nonZeroRequested = cloneResource(this.nonZeroRequested);
     c.usedPorts = [...this.usedPorts];
+    c.podsWithAffinity = this.podsWithAffinity;
+    c.podsWithRequiredAntiAffinity = this.podsWithRequiredAntiAffinity;
     return c;
   }
 }

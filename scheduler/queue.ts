@@ -21,7 +21,21 @@ export interface QueuedPodInfo {
   initialAttemptTimestamp?: number;
   /** Has scheduling gates: never popped until they are gone. */
   gated: boolean;
+  /** The plugins that rejected it last (empty: unknown, any event may help). */
+  unschedulablePlugins: Set<string>;
 }
+
+/**
+ * Which plugins' rejections a cluster event may undo (upstream's EventsToRegister, roughly):
+ * a pod parked by other plugins stays parked on that event.
+ */
+export const EVENT_PLUGINS: Record<string, readonly string[]> = {
+  NodeAdd: ['NodeUnschedulable', 'NodeName', 'TaintToleration', 'NodeAffinity', 'NodePorts', 'NodeResourcesFit', 'PodTopologySpread', 'InterPodAffinity'],
+  NodeUpdate: ['NodeUnschedulable', 'TaintToleration', 'NodeAffinity', 'NodeResourcesFit', 'PodTopologySpread', 'InterPodAffinity'],
+  AssignedPodAdd: ['PodTopologySpread', 'InterPodAffinity'],
+  AssignedPodUpdate: ['PodTopologySpread', 'InterPodAffinity'],
+  AssignedPodDelete: ['NodePorts', 'NodeResourcesFit', 'PodTopologySpread', 'InterPodAffinity'],
+};
 
 export interface QueueOptions {
   clock?: Clock;
@@ -194,7 +208,7 @@ export class SchedulingQueue {
   }
 
   private newInfo(pod: Pod): QueuedPodInfo {
-    return { key: podKey(pod), pod, timestamp: this.clock.now(), attempts: 0, gated: (pod.spec?.schedulingGates ?? []).length > 0 };
+    return { key: podKey(pod), pod, timestamp: this.clock.now(), attempts: 0, gated: (pod.spec?.schedulingGates ?? []).length > 0, unschedulablePlugins: new Set() };
   }
 
   /** A new unscheduled pod (gated pods wait in unschedulable). */
@@ -309,20 +323,27 @@ export class SchedulingQueue {
    * A popped pod failed: unschedulable (no node fits) parks it until a cluster event, unless
    * one arrived during its attempt (then back-off); an error backs it off.
    */
-  requeueFailed(info: QueuedPodInfo, podSchedulingCycle: number, unschedulable: boolean): void {
+  requeueFailed(info: QueuedPodInfo, podSchedulingCycle: number, unschedulable: boolean, plugins: Iterable<string> = []): void {
     this.inFlight.delete(info.key);
     if (this.closed || this.where.has(info.key)) return; // re-added meanwhile (e.g. updated)
     info.timestamp = this.clock.now();
+    info.unschedulablePlugins = new Set(plugins);
     if (info.gated) this.place(info, 'unschedulable');
     else if (!unschedulable || this.moveRequestCycle >= podSchedulingCycle) this.place(info, 'backoff');
     else this.place(info, 'unschedulable');
   }
 
-  /** A cluster event that may make parked pods schedulable: all of them move on. */
-  moveAllToActiveOrBackoff(_event = ''): void {
+  /**
+   * A cluster event that may make parked pods schedulable: those rejected by a plugin the
+   * event concerns (or by no known plugin) move on.
+   */
+  moveAllToActiveOrBackoff(event = ''): void {
     if (this.closed) return;
+    const concerned = EVENT_PLUGINS[event];
     for (const [key, w] of [...this.where]) {
       if (w.in !== 'unschedulable' || w.entry.info.gated) continue;
+      const rejected = w.entry.info.unschedulablePlugins;
+      if (concerned && rejected.size > 0 && !concerned.some((p) => rejected.has(p))) continue;
       this.where.delete(key);
       this.place(w.entry.info, this.isBackingOff(w.entry.info) ? 'backoff' : 'active');
     }

@@ -1,5 +1,6 @@
 // The scheduler (kube-scheduler) as an API client: informers on pods (those not finished),
-// nodes, and the Services and controllers that default topology spreading needs; a
+// nodes, namespaces (for affinity namespaceSelectors), and the Services and controllers that
+// default topology spreading needs; a
 // scheduling queue fed by them; one scheduling cycle at a time (filter and score over the
 // cache), then the binding through pods/binding in the background, with the pod assumed on
 // its node meanwhile. A pod that fits nowhere gets PodScheduled=False (Unschedulable) and a
@@ -27,6 +28,7 @@ export const SERVICES: ResourceRef = { group: '', version: 'v1', resource: 'serv
 export const REPLICATIONCONTROLLERS: ResourceRef = { group: '', version: 'v1', resource: 'replicationcontrollers', namespaced: true, kind: 'ReplicationController' };
 export const REPLICASETS: ResourceRef = { group: 'apps', version: 'v1', resource: 'replicasets', namespaced: true, kind: 'ReplicaSet' };
 export const STATEFULSETS: ResourceRef = { group: 'apps', version: 'v1', resource: 'statefulsets', namespaced: true, kind: 'StatefulSet' };
+export const NAMESPACES: ResourceRef = { group: '', version: 'v1', resource: 'namespaces', namespaced: false, kind: 'Namespace' };
 
 /** The pods the scheduler watches: everything not finished (finished pods free their node). */
 export const POD_FIELD_SELECTOR = 'status.phase!=Succeeded,status.phase!=Failed';
@@ -76,6 +78,7 @@ interface Listers {
   rcs: Informer;
   rss: Informer;
   sss: Informer;
+  namespaces: Informer;
 }
 
 /** helper.DefaultSelector: the selectors of the Services and the controller selecting the pod, ANDed. */
@@ -131,11 +134,13 @@ class SchedulerCore {
       rcs: this.factory.informer(REPLICATIONCONTROLLERS),
       rss: this.factory.informer(REPLICASETS),
       sss: this.factory.informer(STATEFULSETS),
+      namespaces: this.factory.informer(NAMESPACES),
     };
     this.profile = defaultProfile({
       schedulerName: opts.schedulerName,
       percentageOfNodesToScore: opts.percentageOfNodesToScore,
       defaultSelector: (pod) => defaultSelectorFor(pod, this.listers),
+      namespaceLabels: (ns) => this.listers.namespaces.store.getByName(undefined, ns)?.metadata?.labels,
     });
     this.queue = new SchedulingQueue(opts.queue);
     this.recorder = new EventRecorder({ api: client, component: opts.schedulerName, instance: `${opts.schedulerName}-${hostname()}` });
@@ -149,13 +154,20 @@ class SchedulerCore {
     const { queue, cache } = this;
     this.listers.pods.addEventHandler({
       add: (pod) => {
-        if (assigned(pod)) cache.addPod(pod);
-        else if (this.responsible(pod)) queue.add(pod);
+        if (assigned(pod)) {
+          cache.addPod(pod);
+          queue.moveAllToActiveOrBackoff('AssignedPodAdd');
+        } else if (this.responsible(pod)) queue.add(pod);
       },
       update: (oldPod, pod) => {
         if (assigned(pod)) {
-          if (!assigned(oldPod)) queue.delete(pod);
+          const wasAssigned = assigned(oldPod);
+          if (!wasAssigned) queue.delete(pod);
+          const wasAssumed = cache.isAssumed(pod);
           cache.updatePod(pod);
+          // A pod newly placed (by someone else) or relabeled may satisfy (anti-)affinity or spreading.
+          if (!wasAssigned && !wasAssumed) queue.moveAllToActiveOrBackoff('AssignedPodAdd');
+          else if (wasAssigned && JSON.stringify(oldPod.metadata?.labels ?? {}) !== JSON.stringify(pod.metadata?.labels ?? {})) queue.moveAllToActiveOrBackoff('AssignedPodUpdate');
         } else if (this.responsible(pod)) queue.update(oldPod, pod);
       },
       delete: (pod) => {
@@ -228,7 +240,8 @@ class SchedulerCore {
     const result = schedulePod(this.profile, pod, this.cache.nodeList(), { cursor: this.cursor });
     if (result.kind !== 'scheduled') {
       const message = result.kind === 'unschedulable' ? result.error.message : result.message;
-      this.failed(info, cycle, 'Unschedulable', message);
+      const plugins = result.kind === 'unschedulable' ? [...result.error.statuses.values()].map((s) => s.plugin ?? '').filter((p) => p) : [];
+      this.failed(info, cycle, 'Unschedulable', message, plugins);
       return;
     }
     const assumed: Pod = { ...pod, spec: { ...pod.spec, nodeName: result.node } };
@@ -261,13 +274,13 @@ class SchedulerCore {
   }
 
   /** handleSchedulingFailure: re-queue, a FailedScheduling event and the PodScheduled=False condition. */
-  private failed(info: QueuedPodInfo, cycle: number, reason: 'Unschedulable' | 'SchedulerError', message: string): void {
+  private failed(info: QueuedPodInfo, cycle: number, reason: 'Unschedulable' | 'SchedulerError', message: string, plugins: string[] = []): void {
     const latest = this.current(info.pod);
     if (!latest || assigned(latest)) {
       this.queue.done(info.key);
       return;
     }
-    this.queue.requeueFailed(info, cycle, reason === 'Unschedulable');
+    this.queue.requeueFailed(info, cycle, reason === 'Unschedulable', plugins);
     log.debug({ pod: info.key, reason, message }, 'unable to schedule pod');
     this.recorder.event(latest, 'Warning', 'FailedScheduling', 'Scheduling', message);
     void this.setUnschedulable(latest, reason, message);

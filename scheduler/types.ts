@@ -36,6 +36,23 @@ export interface NodeAffinity {
   preferredDuringSchedulingIgnoredDuringExecution?: PreferredSchedulingTerm[];
 }
 
+export interface PodAffinityTerm {
+  labelSelector?: LabelSelector;
+  namespaces?: string[];
+  namespaceSelector?: LabelSelector;
+  topologyKey: string;
+}
+
+export interface WeightedPodAffinityTerm {
+  weight: number;
+  podAffinityTerm: PodAffinityTerm;
+}
+
+export interface PodAffinity {
+  requiredDuringSchedulingIgnoredDuringExecution?: PodAffinityTerm[];
+  preferredDuringSchedulingIgnoredDuringExecution?: WeightedPodAffinityTerm[];
+}
+
 export interface Toleration {
   key?: string;
   operator?: 'Exists' | 'Equal' | '';
@@ -95,7 +112,7 @@ export interface PodSpec {
   priority?: number;
   priorityClassName?: string;
   preemptionPolicy?: 'PreemptLowerPriority' | 'Never';
-  affinity?: { nodeAffinity?: NodeAffinity; podAffinity?: unknown; podAntiAffinity?: unknown };
+  affinity?: { nodeAffinity?: NodeAffinity; podAffinity?: PodAffinity; podAntiAffinity?: PodAffinity };
   tolerations?: Toleration[];
   topologySpreadConstraints?: TopologySpreadConstraint[];
   containers: Container[];

@@ -3,9 +3,11 @@
 // kubectl prints against what it prints for a real cluster: apply (created / unchanged /
 // configured), get in its output forms, get -w, describe, label, annotate, patch (three types),
 // edit, scale, diff, explain, api-resources, api-versions, get --raw, auth whoami, strict field
-// validation, delete -f and namespace deletion. No workload controller runs yet (Deployments
-// create no ReplicaSets or Pods), so the values those write (ready replicas, endpoints) are
-// checked for their format only.
+// validation, delete -f and namespace deletion. Then the same scenario (one kubectl) against a
+// replicated control plane, `k8ts up --servers 3`, whose server kubectl uses — made the store's
+// Raft leader first — is killed halfway; the user switches to another server's context.
+// No workload controller runs yet (Deployments create no ReplicaSets or Pods), so the values
+// those write (ready replicas, endpoints) are checked for their format only.
 import { after, before, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -15,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import { etcdClient } from '../support/k8ts-cluster.ts';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const KUBECTL_DIR = process.env.KUBECTL_DIR ?? '/usr/lib/google-cloud-sdk/bin';
@@ -105,7 +108,59 @@ const MANIFEST_V3 = `${deployment(4)}---\n${rest('purple')}`;
 const ageRe = '\\d+(?:s|m\\d*s?)';
 const ipv4 = /^10\.(9[6-9]|10\d|11[01])\.\d{1,3}\.\d{1,3}$/;
 
-describe('one kubectl scenario with every kubectl 1.27 … 1.33', { skip: present.length === 0 ? `no ${KUBECTL_DIR}/kubectl.1.*` : false }, () => {
+/**
+ * Where the scenario runs: `k8ts up` with every kubectl, and a replicated control plane
+ * (`k8ts up --servers 3`) with one kubectl, where the server the kubeconfig names is killed
+ * (kill -9) halfway and the scenario goes on through another, as a user would: by switching
+ * to that server's context.
+ */
+interface Variant {
+  title: string;
+  minors: number[];
+  upArgs: string[];
+  startTimeoutMs: number;
+  halfway?: (ctx: { output: string; kubectl: (...args: string[]) => Promise<Run> }) => Promise<void>;
+}
+
+const VARIANTS: Variant[] = [
+  { title: 'one kubectl scenario with every kubectl 1.27 … 1.33', minors: MINORS, upArgs: [], startTimeoutMs: 60_000 },
+  {
+    title: 'the kubectl scenario against k8ts up --servers 3, its server killed halfway (kubectl 1.33)',
+    minors: [33],
+    upArgs: ['--servers', '3'],
+    startTimeoutMs: 120_000,
+    async halfway({ output, kubectl }) {
+      const s1 = /^\s+s1\s+https:\S+\s+etcd API http:\/\/(\S+)\s.* pid (\d+)$/m.exec(output);
+      assert.ok(s1, `no line for s1 in:\n${output}`);
+      // Make s1 the store's Raft leader too (etcd's MoveLeader), so that the kill takes out the
+      // API server kubectl uses and the store leader at once.
+      const c = etcdClient(s1[1]!);
+      try {
+        const { members } = (await c.memberList()) as { members: Array<{ ID: string; name: string }> };
+        await c.call('Maintenance', 'MoveLeader', { targetID: members.find((m) => m.name === 's1')!.ID });
+      } finally {
+        c.close();
+      }
+      const pid = Number(s1[2]);
+      process.kill(pid, 'SIGKILL');
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        try {
+          process.kill(pid, 0);
+        } catch {
+          break; // gone
+        }
+        assert.ok(Date.now() < deadline, 's1 did not die');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const r = await kubectl('config', 'use-context', 'k8ts-s2');
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, 'Switched to context "k8ts-s2".\n');
+    },
+  },
+];
+
+for (const variant of VARIANTS) describe(variant.title, { skip: !variant.minors.some((m) => present.includes(m)) ? `no ${KUBECTL_DIR}/kubectl.1.{${variant.minors.join(',')}}` : false }, () => {
   let dir: string;
   let child: ChildProcess;
   let output = '';
@@ -114,13 +169,13 @@ describe('one kubectl scenario with every kubectl 1.27 … 1.33', { skip: presen
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'k8ts-scenario-'));
     const port = await freePort();
-    child = spawn(process.execPath, [join(repo, 'bin/k8ts.js'), 'up', '--data-dir', join(dir, 'data'), '--port', String(port)], {
+    child = spawn(process.execPath, [join(repo, 'bin/k8ts.js'), 'up', '--data-dir', join(dir, 'data'), '--port', String(port), ...variant.upArgs], {
       cwd: repo,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + variant.startTimeoutMs;
     while (!output.includes('kubectl get ns')) {
       if (child.exitCode !== null) assert.fail(`k8ts up exited early (${child.exitCode}):\n${output}`);
       if (Date.now() > deadline) assert.fail(`k8ts up did not come up:\n${output}`);
@@ -143,7 +198,7 @@ describe('one kubectl scenario with every kubectl 1.27 … 1.33', { skip: presen
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  for (const minor of MINORS) {
+  for (const minor of variant.minors) {
     const version = `1.${minor}`;
     it(`kubectl ${version}`, { skip: present.includes(minor) ? false : `${binaryOf(minor)} not installed` }, async (t) => {
       await scenario(t, minor);
@@ -345,6 +400,10 @@ describe('one kubectl scenario with every kubectl 1.27 … 1.33', { skip: presen
         await exited;
       }
     });
+
+    if (variant.halfway) {
+      await t.test('halfway: kill -9 the server kubectl talks to, switch to another server', () => variant.halfway!({ output, kubectl }));
+    }
 
     await t.test('describe deployment, service, configmap', async () => {
       const d = await ok('describe', 'deployment', 'web');

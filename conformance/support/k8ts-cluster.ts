@@ -147,6 +147,8 @@ export interface ClusterOptions {
   /** How long to wait for a member to start; default 60 s. */
   startTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** Node flags for the server processes, e.g. `['--cpu-prof', '--cpu-prof-dir=/tmp/prof']`. */
+  nodeArgs?: string[];
 }
 
 export interface LeaderClaim {
@@ -210,7 +212,7 @@ export class ServerProcess {
       ...(o.snapshotCatchupEntries ? ['--snapshot-catchup-entries', String(o.snapshotCatchupEntries)] : []),
       ...(o.extraArgs ?? []),
     ];
-    const child = spawn(process.execPath, args, { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], env: o.env ?? process.env });
+    const child = spawn(process.execPath, [...(o.nodeArgs ?? []), ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], env: o.env ?? process.env });
     this.child = child;
     this.exitInfo = undefined;
     this.output = '';

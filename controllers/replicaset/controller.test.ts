@@ -141,6 +141,36 @@ describe('ReplicaSet controller', () => {
     await stop();
   });
 
+  it('scaling down prefers pods on nodes crowded with pods of sibling ReplicaSets (same controller)', async () => {
+    const { api, run, pods, stop, clock } = await setup();
+    const owner = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'd-uid', controller: true };
+    const mk = (name: string, app: string) =>
+      api.create<ReplicaSetObject>(REPLICASETS, 'ns', {
+        metadata: { name, ownerReferences: [owner] },
+        spec: { replicas: 2, selector: { matchLabels: { app } }, template: { ...template, metadata: { labels: { app } } } },
+      });
+    await mk('a', 'a');
+    await mk('b', 'b');
+    await run();
+    const t = new Date(clock.now()).toISOString();
+    const place = async (p: Pod, node: string) => {
+      const cur = api.peek('pods', 'ns', p.metadata!.name!) as Pod;
+      await api.update(PODS, 'ns', { ...cur, spec: { ...cur.spec, nodeName: node } });
+      await markReady(api, [api.peek('pods', 'ns', p.metadata!.name!) as Pod], t);
+    };
+    const [a1, a2] = pods().filter((p) => p.metadata!.labels!.app === 'a');
+    for (const p of pods().filter((p) => p.metadata!.labels!.app === 'b')) await place(p, 'crowded');
+    // a2 on the crowded node: without ranks the tie would take a1 (listed first).
+    await place(a1!, 'quiet');
+    await place(a2!, 'crowded');
+    await run();
+    const a = api.peek('replicasets', 'ns', 'a') as ReplicaSetObject;
+    await api.update(REPLICASETS, 'ns', { ...a, spec: { ...a.spec, replicas: 1 } });
+    await run();
+    assert.deepEqual(pods().filter((p) => p.metadata!.labels!.app === 'a').map((p) => p.metadata!.name), [a1!.metadata!.name]);
+    await stop();
+  });
+
   it('ReplicationControllers: a map selector, v1 controllerRef, the same status', async () => {
     const { api, run, pods, stop } = await setup(REPLICATIONCONTROLLER_KIND);
     const rc = await api.create<KubeObject>(REPLICATIONCONTROLLERS, 'ns', { metadata: { name: 'rc' }, spec: { replicas: 2, selector: { app: 'web' }, template } });

@@ -183,7 +183,8 @@ class HollowNode {
     }
     const adv = advance(pod, rt, this.pool.timing, now, () => this.ips.allocate(uid));
     if (adv.delete) {
-      await this.confirmDeletion(pod);
+      // Grace 0 already: the server removes the pod once its finalizers are gone.
+      if (pod.metadata?.deletionGracePeriodSeconds !== 0) await this.confirmDeletion(pod);
       return undefined;
     }
     if (rt.state === 'terminal') this.ips.release(uid);
@@ -217,7 +218,7 @@ class HollowNode {
     } catch (err) {
       if (!isNotFound(err) && !isConflict(err)) throw err;
     }
-    this.forget(String(pod.metadata?.uid ?? ''));
+    this.ips.release(String(pod.metadata?.uid ?? ''));
   }
 
   forget(uid: string): void {

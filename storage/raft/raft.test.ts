@@ -597,6 +597,23 @@ test('a two-voter group whose leader demoted itself elects the remaining voter e
   assert.deepEqual(net.applied(2), ['ok']);
 });
 
+test('a candidate whose term fell behind that of a voter that never asks it for votes catches up from the rejection (no PreVote)', () => {
+  // 1 has a stale membership {1,2} and a short log: it campaigns among {1,2} only, 2 (removed,
+  // with a longer log) refuses it, and 1's term keeps climbing. 3 could win with 1's vote in
+  // membership {1,3}, but its term is far behind 1's. Found by the simulation (storage/sim/).
+  const current = () => {
+    const s = MemoryStorage.bootstrap({ voters: [1, 3] });
+    s.append(entsWithTerms([5, 5, 5], 2));
+    s.setHardState({ term: 5, vote: NONE, commit: 4 });
+    return s;
+  };
+  const stale = MemoryStorage.bootstrap({ voters: [1, 2] });
+  stale.setHardState({ term: 50, vote: NONE, commit: 1 });
+  const net = new Network({ seed: 4, voters: [1, 2, 3], storage: (id) => (id === 1 ? stale : current()) });
+  assert.ok(net.tickUntil(() => net.leader() === 3, 200), `no leader: terms ${[1, 2, 3].map((id) => net.raw(id).raft.term).join(',')}`);
+  assert.ok(net.raw(3).raft.term > 50);
+});
+
 test('proposals forwarded to a node that cannot take them are dropped without an error at the receiver', () => {
   const node = new RawNode({ id: 1, storage: new MemoryStorage({ voters: [1, 2, 3] }) });
   node.step(msg({ type: 'MsgProp', from: 2, to: 1, term: 0, entries: entsWithTerms([0]) }));
