@@ -26,6 +26,7 @@ export interface ClusterUpOptions {
   storeListen?: string;
   peerListen?: string;
   controllers?: boolean;
+  scheduler?: boolean;
 }
 
 interface ServerPlan {
@@ -140,7 +141,9 @@ export async function upCluster(o: ClusterUpOptions): Promise<void> {
       '--host', o.host,
       '--store-listen', s.store,
       '--cluster-token', file.token,
+      '--client-urls', file.servers.filter((x) => x !== s).map((x) => `${x.name}=${x.store}`).join(','),
       ...(o.controllers === false ? ['--no-controllers'] : []),
+      ...(o.scheduler === false ? ['--no-scheduler'] : []),
     ];
     const child = spawn(process.execPath, args, {
       stdio: ['ignore', 'pipe', 'pipe'],

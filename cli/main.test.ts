@@ -20,6 +20,16 @@ describe('k8ts command', () => {
     assert.match(help, /--store <url>/);
   });
 
+  it('server and member document their options', () => {
+    const cmd = program();
+    const server = cmd.commands.find((c) => c.name() === 'server')!.helpInformation().replace(/\s+/g, ' ');
+    for (const o of ['--name <name>', '--peers <list>', '--join', '--store-listen <host:port>', '--snapshot-entries <n>', '--no-apiserver']) assert.ok(server.includes(o), o);
+    const member = cmd.commands.find((c) => c.name() === 'member')!;
+    assert.deepEqual(member.commands.map((c) => c.name()), ['list', 'add', 'promote', 'remove']);
+    assert.match(member.commands.find((c) => c.name() === 'add')!.helpInformation(), /--learner/);
+    assert.match(cmd.commands.find((c) => c.name() === 'up')!.helpInformation().replace(/\s+/g, ' '), /--servers <n> run a replicated control plane/);
+  });
+
   it('rejects a bad port', () => {
     assert.throws(() => execFileSync(process.execPath, [bin, 'up', '--port', 'x'], { encoding: 'utf8', stdio: 'pipe' }), /not a port number/);
   });

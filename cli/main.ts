@@ -191,6 +191,7 @@ export function program(): Command {
     .action(async (opts: UpOptions) => {
       if (opts.servers !== undefined && opts.servers > 1) {
         if (opts.store) throw new InvalidArgumentError('--servers runs the built-in store; it cannot be combined with --store');
+        if (opts.hollowNodes) throw new InvalidArgumentError('--hollow-nodes runs in the one process of `k8ts up`; with --servers, run `k8ts agent --hollow` against the cluster');
         const { upCluster } = await import('./cluster.ts');
         await upCluster({ ...opts, servers: opts.servers });
         return;
@@ -213,10 +214,12 @@ export function program(): Command {
     .option('--snapshot-entries <n>', 'snapshot the state and compact the Raft log every n applied entries', positiveInt, 10000)
     .option('--snapshot-catchup-entries <n>', 'entries kept below a snapshot for slow followers', positiveInt, 5000)
     .option('--debug-listen <host:port>', 'serve GET /status (this member\'s Raft state as JSON) over plain HTTP', hostPort)
+    .option('--client-urls <list>', "the other members' etcd API addresses, name=host:port, comma-separated (reported by the member list)")
     .option('--quota-backend-bytes <n>', 'refuse puts once the data would exceed this (etcd\'s flag; default 2 GiB)', positiveInt)
     .option('--watch-progress-notify-interval <ms>', 'period of progress notifications to watchers that ask for them', positiveInt)
     .option('--no-apiserver', 'run only the store (a member of the store cluster, like an etcd member)')
     .option('--no-controllers', 'do not run the controller manager')
+    .option('--no-scheduler', 'do not run the scheduler')
     .action(async (opts: import('./server.ts').ServerOptions) => {
       const { runServer } = await import('./server.ts');
       await runServer(opts, (o, opened) => up(o, opened));

@@ -26,6 +26,8 @@ export interface MemberStoreOptions {
   storeListen?: string;
   /** host:port of a plain-HTTP debug endpoint (GET /status: Raft state as JSON); undefined: none. */
   debugListen?: string;
+  /** Other members' etcd API addresses (name → host:port), for the member list. */
+  clientUrls?: Record<string, string>;
   snapshotEntries?: number;
   snapshotCatchUpEntries?: number;
   /** Report leadership changes on stderr (default true). */
@@ -134,7 +136,11 @@ export async function openMemberStore(o: MemberStoreOptions): Promise<MemberStor
         store,
         host,
         port,
-        clusterInfo: replicaClusterInfo(store, { clientUrls: [clientUrl], cluster: clusterToken }),
+        clusterInfo: replicaClusterInfo(store, {
+          clientUrls: [clientUrl],
+          cluster: clusterToken,
+          clientUrlsOf: (name) => (o.clientUrls?.[name] ? [`http://${o.clientUrls[name]}`] : undefined),
+        }),
       });
     }
     if (o.debugListen) {

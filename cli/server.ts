@@ -24,16 +24,20 @@ export interface ServerOptions {
   snapshotEntries: number;
   snapshotCatchupEntries: number;
   debugListen?: string;
+  /** Other members' etcd API addresses, name=host:port,... */
+  clientUrls?: string;
   quotaBackendBytes?: number;
   watchProgressNotifyInterval?: number;
   /** false with --no-apiserver. */
   apiserver?: boolean;
   /** false with --no-controllers. */
   controllers?: boolean;
+  /** false with --no-scheduler. */
+  scheduler?: boolean;
 }
 
 type Up = (
-  options: { dataDir: string; port: number; host: string; controllers?: boolean },
+  options: { dataDir: string; port: number; host: string; controllers?: boolean; scheduler?: boolean },
   opened: { store: Store; describe: string },
 ) => Promise<void>;
 
@@ -66,6 +70,7 @@ export async function runServer(o: ServerOptions, up: Up): Promise<void> {
     clusterToken: o.clusterToken,
     storeListen: o.storeListen,
     ...(o.debugListen ? { debugListen: o.debugListen } : {}),
+    ...(o.clientUrls ? { clientUrls: parsePeers(o.clientUrls) } : {}),
     snapshotEntries: o.snapshotEntries,
     snapshotCatchUpEntries: o.snapshotCatchupEntries,
     replica: {
@@ -110,5 +115,8 @@ export async function runServer(o: ServerOptions, up: Up): Promise<void> {
   }
   const store = member.store;
   store.close = () => member.close();
-  await up({ dataDir, port: o.port, host: o.host, ...(o.controllers === false ? { controllers: false } : {}) }, { store, describe });
+  await up(
+    { dataDir, port: o.port, host: o.host, ...(o.controllers === false ? { controllers: false } : {}), ...(o.scheduler === false ? { scheduler: false } : {}) },
+    { store, describe },
+  );
 }

@@ -146,3 +146,20 @@ test('a pod updated while being scheduled is queued again', async () => {
   assert.equal(q.counts().active, 1);
   q.close();
 });
+
+test('events move only the pods rejected by a plugin they concern', async () => {
+  const { clock, q } = setup();
+  q.add(pod('cpu'));
+  q.add(pod('affinity'));
+  const a = (await q.pop())!;
+  const b = (await q.pop())!;
+  q.requeueFailed(a, q.schedulingCycle(), true, ['NodeResourcesFit']);
+  q.requeueFailed(b, q.schedulingCycle(), true, ['InterPodAffinity']);
+  clock.step(20_000);
+  q.moveAllToActiveOrBackoff('AssignedPodAdd');
+  assert.equal(q.locate(a.key), 'unschedulable');
+  assert.equal(q.locate(b.key), 'active');
+  q.moveAllToActiveOrBackoff('AssignedPodDelete');
+  assert.equal(q.locate(a.key), 'active');
+  q.close();
+});

@@ -212,6 +212,15 @@ describe('server-side apply over HTTP', () => {
     const name = await request(app).patch(`${CONFIGMAPS}/k?fieldManager=m`).set('Content-Type', APPLY).send('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\n');
     assert.equal(name.status, 400);
     assert.equal(name.body.message, 'the name of the object (other) does not match the name on the URL (k)');
+    const list = await request(app).patch(`${CONFIGMAPS}/k?fieldManager=m`).set('Content-Type', APPLY).send('- a\n- b\n');
+    assert.equal(list.status, 400);
+    assert.equal(list.body.message, 'error decoding YAML: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal array into Go value of type map[string]interface {}');
+    const empty = await request(app).patch(`${CONFIGMAPS}/k?fieldManager=m`).set('Content-Type', APPLY).send('');
+    assert.equal(empty.status, 400);
+    assert.equal(empty.body.message, 'invalid object type: /, Kind=');
+    const bad = await request(app).patch(`${CONFIGMAPS}/k?fieldManager=m`).set('Content-Type', APPLY).send('a: [');
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.message, /^error decoding YAML: error converting YAML to JSON: yaml: /);
     const missing = await request(app).get(`${CONFIGMAPS}/k`);
     assert.equal(missing.status, 404);
   });

@@ -76,8 +76,8 @@ describe('pods/binding and bindings', () => {
     assert.equal(mismatch.status, 400);
     assert.equal(mismatch.body.message, 'name in URL does not match name in Binding object');
     const noTarget = await request(app).post('/api/v1/namespaces/default/pods/p2/binding').send({ apiVersion: 'v1', kind: 'Binding', metadata: { name: 'p2' }, target: {} });
-    assert.equal(noTarget.status, 500);
-    assert.equal(noTarget.body.message, 'target.name: Required value');
+    assert.equal(noTarget.status, 422);
+    assert.equal(noTarget.body.message, 'Binding "p2" is invalid: target.name: Required value');
     const missing = await bind('nope', 'node-a');
     assert.equal(missing.status, 404);
     assert.equal(missing.body.message, 'pods "nope" not found');

@@ -3,7 +3,7 @@
 // pod gets spec.nodeName, the binding's annotations and the PodScheduled=True condition, in
 // one guarded update. The answer is a Success Status with code 201.
 import type { Request, Response } from 'express';
-import { ApiError, apiErrors } from '../api/errors.ts';
+import { apiErrors, type ApiError } from '../api/errors.ts';
 import type { KubeObject, ResourceDescriptor } from '../api/registry/descriptor.ts';
 import { bindings as bindingsDescriptor, validateBinding } from '../api/resources/core/bindings.ts';
 import { sendObject, methodNotAllowed } from './respond.ts';
@@ -87,8 +87,8 @@ async function serveBinding(req: Request, res: Response, r: ResourceRequest, ctx
   if (!podName) throw apiErrors.badRequest('Name parameter required.');
   if (podName !== (binding.metadata?.name ?? '')) throw apiErrors.badRequest('name in URL does not match name in Binding object');
   const errs = validateBinding(binding);
-  // Upstream returns the aggregate as a plain error: a 500 with no reason.
-  if (errs.length) throw new ApiError(500, '', errs.length === 1 ? `${errs[0]!.field}: ${errs[0]!.message}` : `[${errs.map((e) => `${e.field}: ${e.message}`).join(', ')}]`);
+  // (Upstream answers its ValidatePodBinding errors as an unexplained 500; a 422 says what is wrong.)
+  if (errs.length) throw apiErrors.invalid('Binding', '', podName, errs);
   const pods = ctx.registry.get('', 'v1', 'pods');
   if (!pods) throw apiErrors.notFound('pods', '', podName);
   await bindPod(ctx, pods, namespace, podName, binding, { dryRun: opts.dryRun, user: r.user });

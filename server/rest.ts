@@ -2,7 +2,7 @@
 // deletecollection, and the status and scale subresources. HTTP only: decoding, options,
 // content negotiation and streaming; the object semantics are api/storage's.
 import type { Request, Response } from 'express';
-import { apiErrors, type FieldError } from '../api/errors.ts';
+import { ApiError, apiErrors, type FieldError } from '../api/errors.ts';
 import { apiVersionOf, type KubeObject, type ResourceDescriptor, type Verb } from '../api/registry/descriptor.ts';
 import type { Registry } from '../api/registry/registry.ts';
 import type { DeleteOptions, Predicate, RegistryStore, WatchEventOut } from '../api/storage/registry-store.ts';
@@ -411,7 +411,8 @@ function patchContentType(req: Request): string {
 async function decodePatch(req: Request): Promise<{ contentType: string; patch: unknown; problems: string[]; yamlError?: string }> {
   const contentType = patchContentType(req);
   const body = await readBody(req);
-  const decoded = decodeBody(body, contentType === 'application/apply-patch+yaml' ? 'application/yaml' : 'application/json');
+  if (contentType === APPLY_PATCH) return decodeApplyPatch(body);
+  const decoded = decodeBody(body, 'application/json');
   if (contentType === 'application/json-patch+json') {
     if (!Array.isArray(decoded.value)) throw apiErrors.badRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
   } else if (decoded.value === null || typeof decoded.value !== 'object' || Array.isArray(decoded.value)) {
@@ -423,6 +424,23 @@ async function decodePatch(req: Request): Promise<{ contentType: string; patch: 
     problems.push(...decoded.duplicates.map((x) => `duplicate field "${x.path}"`));
   }
   return { contentType, patch: decoded.value, problems, yamlError: decoded.yamlError };
+}
+
+/** An applied configuration: YAML (or JSON) into a map, with upstream's `error decoding YAML` messages. */
+function decodeApplyPatch(body: Buffer): { contentType: string; patch: unknown; problems: string[]; yamlError?: string } {
+  let decoded;
+  try {
+    decoded = decodeBody(body, 'application/yaml');
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 400) throw apiErrors.badRequest(`error decoding YAML: ${err.message}`);
+    throw err;
+  }
+  const v = decoded.value ?? {};
+  if (typeof v !== 'object' || Array.isArray(v)) {
+    const kind = Array.isArray(v) ? 'array' : typeof v === 'boolean' ? 'bool' : typeof v;
+    throw apiErrors.badRequest(`error decoding YAML: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal ${kind} into Go value of type map[string]interface {}`);
+  }
+  return { contentType: APPLY_PATCH, patch: v, problems: [], yamlError: decoded.yamlError };
 }
 
 /** PATCH of the object or its status: the patch applied to the current object, retried on conflicts. */

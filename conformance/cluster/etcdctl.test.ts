@@ -143,8 +143,11 @@ describe('etcdctl against a 3-process k8ts store cluster', { skip: !haveEtcdctl(
     for (const m of members) {
       assert.equal(m[1], 'started');
       assert.equal(m[3], `http://${cluster.server(m[2]!).peer}`);
+      assert.equal(m[4], `http://${cluster.server(m[2]!).endpoint}`);
       assert.equal(m[5], 'false');
     }
+    // (etcdctl 3.4's --cluster dials the client URLs with the scheme in the HTTP/2 :authority,
+    // which etcd's Go server tolerates and Node's HTTP/2 refuses: the tests list endpoints.)
     // etcd's MemberAdd carries no name: the member is named after its peer address.
     const added = await all.run(['member', 'add', 'ignored', '--peer-urls=http://127.0.0.1:1', '--learner']);
     assert.equal(added.code, 0, added.stderr);

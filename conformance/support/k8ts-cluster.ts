@@ -195,6 +195,7 @@ export class ServerProcess {
     if (this.running) throw new Error(`${this.name} is running`);
     hookExit();
     const o = this.cluster.options;
+    const others = [...this.cluster.servers.values()].filter((s) => s !== this).map((s) => `${s.name}=${s.endpoint}`);
     const args = [
       K8TS_BIN,
       'server',
@@ -206,6 +207,7 @@ export class ServerProcess {
       '--debug-listen', `127.0.0.1:${this.debugPort}`,
       '--port', String(this.apiPort),
       '--cluster-token', this.cluster.token,
+      ...(others.length > 0 ? ['--client-urls', others.join(',')] : []),
       ...(this.join ? ['--join'] : []),
       ...(o.apiserver ? [] : ['--no-apiserver']),
       ...(o.snapshotEntries ? ['--snapshot-entries', String(o.snapshotEntries)] : []),

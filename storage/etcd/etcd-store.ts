@@ -237,10 +237,40 @@ const passThrough = {
   onFailure: () => ({ dispose() {} }),
 } as unknown as Policy;
 
+/** The call never reached the server: the connection to it could not be made. */
+function notConnected(e: unknown): boolean {
+  const msg = e instanceof Error ? e.message : String(e);
+  return /No connection established|ECONNREFUSED|EHOSTUNREACH|failed to connect/i.test(msg);
+}
+
+/**
+ * Per host: after a call failed because the host could not be reached, the etcd3 client
+ * skips that host (tries the next one) for a second, then lets one call through again.
+ * Nothing else opens it, so that etcd's own errors (e.g. "no space") never block a host.
+ */
+function connectionBreaker(): Policy {
+  let openUntil = 0;
+  return {
+    execute: async <T>(fn: (context: { signal: AbortSignal }) => PromiseLike<T> | T, signal?: AbortSignal): Promise<T> => {
+      const now = Date.now();
+      if (now < openUntil) throw new Error('etcd3: host skipped: it could not be reached a moment ago');
+      try {
+        return await fn({ signal: signal ?? new AbortController().signal });
+      } catch (e) {
+        if (notConnected(e)) openUntil = Date.now() + 1000;
+        throw e;
+      }
+    },
+    onSuccess: () => ({ dispose() {} }),
+    onFailure: () => ({ dispose() {} }),
+  } as unknown as Policy;
+}
+
 function clientOptions(endpoints: string[]): IOptions {
   return {
     hosts: endpoints,
-    faultHandling: { global: passThrough, host: () => passThrough },
+    // One endpoint: nothing to fail over to. Several (a cluster): skip one that is down.
+    faultHandling: { global: passThrough, host: () => (endpoints.length > 1 ? connectionBreaker() : passThrough) },
     grpcOptions: {
       'grpc.max_receive_message_length': -1,
       'grpc.max_send_message_length': -1,
@@ -320,13 +350,14 @@ export class EtcdStore implements Store {
     private readonly rpc: Etcd3,
     private readonly streams: Etcd3,
     private readonly quotaBytes: number,
+    private readonly endpointCount: number,
   ) {}
 
   static async open(options: EtcdStoreOptions): Promise<EtcdStore> {
     if (options.endpoints.length === 0) throw new Error('openEtcdStore: no endpoints');
     const rpc = new Etcd3(clientOptions(options.endpoints));
     const streams = new Etcd3(clientOptions(options.endpoints));
-    const store = new EtcdStore(rpc, streams, options.quotaBytes ?? DEFAULT_QUOTA);
+    const store = new EtcdStore(rpc, streams, options.quotaBytes ?? DEFAULT_QUOTA, options.endpoints.length);
     const deadline = Date.now() + (options.connectTimeoutMs ?? 10000);
     for (;;) {
       try {
@@ -359,10 +390,15 @@ export class EtcdStore implements Store {
 
   private async call<T>(fn: () => Promise<T>): Promise<T> {
     this.check();
-    try {
-      return await fn();
-    } catch (e) {
-      return this.fail(e);
+    // A call that could not reach its endpoint was never sent: try again (the client moves to
+    // another endpoint of a cluster), once per endpoint.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (attempt < this.endpointCount && notConnected(e)) continue;
+        return this.fail(e);
+      }
     }
   }
 

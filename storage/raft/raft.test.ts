@@ -614,6 +614,27 @@ test('a candidate whose term fell behind that of a voter that never asks it for 
   assert.ok(net.raw(3).raft.term > 50);
 });
 
+test('a candidate that applies its own removal or demotion stops campaigning and cannot win with the new voters', () => {
+  for (const cc of [{ type: 'removeNode', nodeId: 3 }, { type: 'addLearnerNode', nodeId: 3 }] as const) {
+    for (const preVote of [false, true]) {
+      const r = newRaft(3, [1, 2, 3], { preVote });
+      r.hup(preVote ? 'preElection' : 'election');
+      assert.equal(r.state, preVote ? 'preCandidate' : 'candidate');
+      const term = r.term;
+      takeMsgs(r);
+      // The change commits while it campaigns (found by the simulation, storage/sim/: the
+      // removed candidate won with the remaining voters' votes and led a group it could not
+      // propose to).
+      r.applyConfChange(cc);
+      assert.equal(r.state, 'follower', `${cc.type}, preVote ${preVote}`);
+      const resp = preVote ? 'MsgPreVoteResp' : 'MsgVoteResp';
+      for (const from of [1, 2]) r.step(msg({ type: resp, from, to: 3, term: preVote ? term + 1 : term }));
+      assert.notEqual(r.state, 'leader', `${cc.type}, preVote ${preVote}`);
+      assert.equal(r.state === 'follower', true);
+    }
+  }
+});
+
 test('proposals forwarded to a node that cannot take them are dropped without an error at the receiver', () => {
   const node = new RawNode({ id: 1, storage: new MemoryStorage({ voters: [1, 2, 3] }) });
   node.step(msg({ type: 'MsgProp', from: 2, to: 1, term: 0, entries: entsWithTerms([0]) }));

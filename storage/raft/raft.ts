@@ -827,8 +827,11 @@ export class Raft {
     this.trk.applyConfState(cs, this.raftLog.lastIndex());
     const pr = this.trk.progress.get(this.id);
     this.isLearner = pr !== undefined && pr.isLearner;
-    if ((pr === undefined || this.isLearner) && this.state === 'leader') {
-      // Removed or demoted: stop leading. The others elect a leader among themselves.
+    if ((pr === undefined || this.isLearner) && this.state !== 'follower') {
+      // Removed or demoted: stop leading, or campaigning (a candidate that went on counting
+      // votes in the new membership could win it without being a voter, and then lead a
+      // group it cannot propose to, forever without CheckQuorum). The others elect a
+      // leader among themselves.
       this.becomeFollower(this.term, NONE);
       return this.trk.confState();
     }
