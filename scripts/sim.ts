@@ -122,7 +122,7 @@ async function main(args: Args): Promise<void> {
   const seeds = Array.from({ length: args.seeds }, (_, i) => args.start + i);
   const results = new Map<number, SimResult>();
   let printed = 0;
-  const totals = { violations: 0, divergent: 0, noProgress: 0, errors: 0, unknown: 0, ops: 0, ok: 0, timeout: 0, fail: 0, crashes: 0, conf: 0, virtualMs: 0 };
+  const totals = { violations: 0, divergent: 0, noProgress: 0, errors: 0, unknown: 0, ops: 0, ok: 0, timeout: 0, fail: 0, crashes: 0, conf: 0, virtualMs: 0, cpuMs: 0 };
   const tty = process.stderr.isTTY;
   let lastProgress = 0;
   const progress = (force = false) => {
@@ -148,6 +148,7 @@ async function main(args: Args): Promise<void> {
     totals.crashes += res.stats.crashes;
     totals.conf += res.stats.confChanges;
     totals.virtualMs += res.stats.virtualMs;
+    totals.cpuMs += res.stats.cpuMs;
     // Print in seed order, whatever order the workers finish in.
     while (printed < seeds.length && results.has(seeds[printed]!)) report(results.get(seeds[printed++]!)!, args);
     progress();
@@ -169,7 +170,7 @@ async function main(args: Args): Promise<void> {
   const elapsed = (performance.now() - started) / 1000;
   const n = seeds.length;
   console.log(
-    `${n} seeds in ${elapsed.toFixed(1)}s (${((elapsed * 1000) / n).toFixed(0)} ms/seed, ${args.jobs} job${args.jobs > 1 ? 's' : ''}); ` +
+    `${n} seeds in ${elapsed.toFixed(1)}s (${args.jobs} job${args.jobs > 1 ? 's' : ''}; ${(totals.cpuMs / 1000).toFixed(1)}s of CPU, ${(totals.cpuMs / n).toFixed(0)} ms/seed); ` +
       `${totals.ops} client operations (${totals.ok} ok, ${totals.timeout} timed out, ${totals.fail} failed), ` +
       `${totals.crashes} crashes, ${totals.conf} membership changes applied, ${(totals.virtualMs / 1000).toFixed(0)}s of virtual time`,
   );
@@ -188,7 +189,7 @@ function report(res: SimResult, args: Args): void {
   const summary =
     `${s.operations} ops (${s.ok} ok, ${s.timeout} timed out, ${s.fail} failed), log index ${s.logIndex}, ${s.elections} leaders, term ${s.terms}, ` +
     `${s.crashes} crashes, ${s.confChanges} membership changes, ${s.snapshotsInstalled} snapshots installed, ${s.messages} messages, ` +
-    `${(s.virtualMs / 1000).toFixed(1)}s virtual, ${s.elapsedMs.toFixed(0)}ms (check ${s.checkMs.toFixed(0)}ms)`;
+    `${(s.virtualMs / 1000).toFixed(1)}s virtual, ${s.elapsedMs.toFixed(0)}ms (CPU ${s.cpuMs.toFixed(0)}ms, check ${s.checkMs.toFixed(0)}ms)`;
   if (res.ok) {
     if (args.verbose) console.log(`seed ${res.seed}: ok: ${summary}`);
     return;

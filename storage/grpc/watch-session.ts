@@ -54,6 +54,8 @@ interface ProgressRound {
   waiting: Set<Entry>;
   revision: number;
   requests: number;
+  /** Still waiting for the read barrier: the watches have not been asked yet. */
+  starting: boolean;
 }
 
 /** etcd's clientv3 treats watch_id -1 as "for every watch on the stream". */
@@ -216,12 +218,21 @@ export class WatchSession {
       this.round.requests++;
       return;
     }
+    const round: ProgressRound = { waiting: new Set(), revision: Number.POSITIVE_INFINITY, requests: 1, starting: true };
+    this.round = round;
+    // First a linearizable read: on a member of a replicated store that lags behind, it waits
+    // until every write acknowledged before this request is applied here, so the progress
+    // revision is never below one a client already saw (etcd fixed the same in 3.4.25).
+    const barrier = await this.ctx.currentRevision().catch(() => undefined);
     const live = [...this.entries.values()].filter((e) => e.announced && !e.done && e.watch);
     if (live.length === 0) {
-      this.send({ header: await this.ctx.currentHeader(), watch_id: ALL_WATCHES, events: [] });
+      this.round = undefined;
+      const header = barrier !== undefined ? this.ctx.header(barrier) : await this.ctx.currentHeader();
+      for (let i = 0; i < round.requests; i++) this.send({ header, watch_id: ALL_WATCHES, events: [] });
       return;
     }
-    this.round = { waiting: new Set(live), revision: Number.POSITIVE_INFINITY, requests: 1 };
+    round.waiting = new Set(live);
+    round.starting = false;
     for (const e of live) {
       e.awaitingProgress = true;
       e.watch!.requestProgress();
@@ -237,7 +248,7 @@ export class WatchSession {
 
   private maybeEndRound(): void {
     const round = this.round;
-    if (!round || round.waiting.size > 0) return;
+    if (!round || round.starting || round.waiting.size > 0) return;
     this.round = undefined;
     // Every watch has sent everything up to its reported revision: the smallest one holds for the stream.
     const revision = Number.isFinite(round.revision) ? Promise.resolve(round.revision) : this.ctx.currentRevision();

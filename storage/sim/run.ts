@@ -59,6 +59,8 @@ export interface SimStats {
   logIndex: number;
   virtualMs: number;
   elapsedMs: number;
+  /** CPU time of the run (user + system), which, unlike elapsedMs, does not depend on the machine's load. */
+  cpuMs: number;
   checkMs: number;
 }
 
@@ -91,6 +93,7 @@ const CRASH_POINTS: CrashPoint[] = ['beforeSync', 'afterPersist', 'midSend', 'mi
 
 export function runSeed(seed: number, options: SimOptions = {}): SimResult {
   const started = performance.now();
+  const cpuStart = process.cpuUsage();
   const log = options.log;
   const master = new SeededRandom(seed);
   const r = master.fork(); // configuration choices
@@ -194,7 +197,17 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
 
   const replicas = new Map<number, Replica>();
   const elections = new Set<string>();
-  const recorder = new HistoryRecorder<KvInput, KvOutput>();
+  // History times are virtual ms plus a tie-breaker in the millionths: they keep the exact
+  // order in which calls and returns happened, and read as times in the verbose log.
+  let clockMs = -1;
+  let tie = 0;
+  const recorder = new HistoryRecorder<KvInput, KvOutput>(() => {
+    if (sched.now !== clockMs) {
+      clockMs = sched.now;
+      tie = 0;
+    }
+    return sched.now + ++tie / 1e6;
+  });
   const clients: SimClient[] = [];
   const result = (extra: Partial<SimResult>): SimResult => {
     const stats: SimStats = {
@@ -213,6 +226,7 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
       logIndex: maxApplied,
       virtualMs: sched.now,
       elapsedMs: 0,
+      cpuMs: 0,
       checkMs: 0,
     };
     for (const c of clients) {
@@ -224,6 +238,8 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
     const res: SimResult = { seed, config, linearizability: 'ok', divergence, stats, ok: false, ...extra };
     res.divergence = divergence;
     res.stats.elapsedMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuStart);
+    res.stats.cpuMs = (cpu.user + cpu.system) / 1000;
     res.ok = res.linearizability === 'ok' && divergence.length === 0 && !res.noProgress && !res.error;
     return res;
   };
