@@ -6,7 +6,7 @@
 // Layout of --data-dir: store/ (the member: raft log, MVCC data, snapshots), pki/ (the
 // cluster's CA and certificates: copy it from the first server to the others so that one
 // kubeconfig works with every server), kubeconfig.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Store } from '../storage/store.ts';
 import { openMemberStore, parsePeers, waitUsable } from './replica-store.ts';
@@ -45,16 +45,22 @@ export async function runServer(o: ServerOptions, up: Up): Promise<void> {
   // Started by `k8ts up --servers`: stop when that process is gone, even if it was killed hard.
   const parent = Number(process.env['K8TS_EXIT_WITH_PARENT']);
   if (parent > 0) {
-    const watch = setInterval(() => {
+    // Our parent's pid as the kernel sees it now (Node's process.ppid is read once): when the
+    // parent dies, this process is reparented at once, even before the parent is reaped.
+    const currentParent = (): number | undefined => {
       try {
-        process.kill(parent, 0);
-        return;
+        const stat = readFileSync('/proc/self/stat', 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       } catch {
-        // gone
+        return undefined;
       }
+    };
+    const watch = setInterval(() => {
+      const now = currentParent();
+      if (now !== undefined ? now === parent : isAlive(parent)) return;
       clearInterval(watch);
       process.kill(process.pid, 'SIGTERM');
-    }, 1000);
+    }, 500);
     watch.unref();
   }
   const peers = parsePeers(o.peers);
@@ -119,4 +125,13 @@ export async function runServer(o: ServerOptions, up: Up): Promise<void> {
     { dataDir, port: o.port, host: o.host, ...(o.controllers === false ? { controllers: false } : {}), ...(o.scheduler === false ? { scheduler: false } : {}) },
     { store, describe },
   );
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

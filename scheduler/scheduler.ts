@@ -124,7 +124,7 @@ class SchedulerCore {
 
   constructor(
     private readonly client: ApiClient,
-    opts: { schedulerName: string; percentageOfNodesToScore?: number; queue?: QueueOptions; identity: string },
+    opts: { schedulerName: string; percentageOfNodesToScore?: number; queue?: QueueOptions },
   ) {
     this.factory = new InformerFactory(client);
     this.listers = {
@@ -321,7 +321,7 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
   let identity = opts.identity ?? '';
 
   const onStart = () => {
-    const c = new SchedulerCore(client, { schedulerName, percentageOfNodesToScore: opts.percentageOfNodesToScore, queue: opts.queue, identity });
+    const c = new SchedulerCore(client, { schedulerName, percentageOfNodesToScore: opts.percentageOfNodesToScore, queue: opts.queue });
     core = c;
     starting = c
       .start()

@@ -4,7 +4,7 @@
 // that carry their client id and sequence number; it answers when the command is applied
 // here, or when a ReadIndex read point has been reached.
 import type { KvInput, KvOutput } from '../linearizability/model.ts';
-import type { ConfState, Entry, Message, RaftConfig, Ready, SeededRandom } from '../raft/index.ts';
+import type { ConfState, Entry, Message, RaftConfig, Ready, SeededRandom, SnapshotMetadata } from '../raft/index.ts';
 import { MemoryStorage, RawNode, decodeConfChange, isRaftError } from '../raft/index.ts';
 import { KvStateMachine, decodeCommand, encodeCommand } from './kv.ts';
 import type { Endpoint, Scheduler, SimDisk, SimNetwork } from './world.ts';
@@ -38,6 +38,8 @@ export type CrashPoint =
 export interface ReplicaHooks {
   /** An entry was applied here (for the agreement check). */
   onApply(id: number, e: Entry): void;
+  /** A snapshot from the leader was installed here. */
+  onSnapshot(id: number, meta: SnapshotMetadata): void;
   log(msg: string): void;
 }
 
@@ -258,6 +260,7 @@ export class Replica implements Endpoint {
     this.confState = { voters: [...cs.voters], learners: [...cs.learners] };
     this.lastApplied = snap.metadata.index;
     this.snapshotsInstalled++;
+    this.hooks.onSnapshot(this.id, snap.metadata);
     this.hooks.log(`${this.id} installed snapshot at ${snap.metadata.index}`);
   }
 

@@ -11,8 +11,8 @@ import { checkOperations } from '../linearizability/checker.ts';
 import { HistoryRecorder } from '../linearizability/history.ts';
 import type { KvInput, KvOutput } from '../linearizability/model.ts';
 import { kvModel } from '../linearizability/model.ts';
-import type { ConfChange, ConfState, Entry, RaftConfig } from '../raft/index.ts';
-import { MemoryStorage, SeededRandom, isRaftError } from '../raft/index.ts';
+import type { ConfChange, ConfState, Entry, RaftConfig, SnapshotMetadata } from '../raft/index.ts';
+import { MemoryStorage, SeededRandom, applyConfChangeToConfState, confChangeProblem, decodeConfChange, isRaftError } from '../raft/index.ts';
 import type { ReadMode } from './client.ts';
 import { SimClient } from './client.ts';
 import type { CrashPoint } from './replica.ts';
@@ -180,8 +180,24 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
   const divergence: string[] = [];
   let confChanges = 0;
   let maxApplied = 0;
+  // The committed membership, as an operator would learn it with a linearizable read: every
+  // entry applied anywhere is committed, and replicas apply in log order, so folding the
+  // membership changes in the order they are first applied (or taking the membership of an
+  // installed snapshot that is newer) gives the membership as of the latest one committed.
+  let committedConf: ConfState = { voters: [...voters], learners: [] };
+  let committedConfIndex = 1;
   const hooks = {
+    onSnapshot(_id: number, meta: SnapshotMetadata) {
+      if (meta.index <= committedConfIndex) return;
+      committedConfIndex = meta.index;
+      committedConf = { voters: [...meta.confState.voters], learners: [...meta.confState.learners] };
+    },
     onApply(id: number, e: Entry) {
+      if (e.type === 'confChange' && e.index > committedConfIndex) {
+        const cc = decodeConfChange(e.data);
+        committedConfIndex = e.index;
+        if (confChangeProblem(committedConf, cc) === undefined) committedConf = applyConfChangeToConfState(committedConf, cc);
+      }
       const digest = `${e.term}/${e.type}/${Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength).toString('latin1')}`;
       const prev = appliedAt.get(e.index);
       if (prev === undefined) {
@@ -410,15 +426,10 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
         const sc = adminRng.pick(scenarios);
         for (const st of sc.steps) steps.push({ ...st, scenario: sc.name });
       }
-      const lead = leaderOf();
-      if (!lead) return;
-      // Judge only by a leader that has committed an entry of its own term and applied
-      // everything committed: its membership then reflects every committed change. (A node
-      // that has not yet applied its own removal can still win an election and lead with
-      // the old membership until it does.)
-      const rf = lead.raw!.raft;
-      if (rf.raftLog.termOrZero(rf.raftLog.committed) !== rf.term || lead.lastApplied !== rf.raftLog.committed) return;
-      const cs = rf.trk.confState();
+      // Judge by the committed membership, not by what some leader shows: a deposed leader
+      // that does not know it yet, or a node that has not applied its own removal and won an
+      // election with the old membership, shows a membership that is no longer current.
+      const cs = committedConf;
       if (!current) {
         const st = steps[stepIdx]!;
         let node: number;
@@ -431,7 +442,7 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
         say?.(`admin: ${st.scenario}: ${st.type} ${node}`);
       }
       if (holds(cs, current)) {
-        say?.(`admin: ${current.type} ${current.nodeId} done (leader ${lead.id} applied it)`);
+        say?.(`admin: ${current.type} ${current.nodeId} done (committed at ${committedConfIndex})`);
         current = undefined;
         stepIdx++;
         lastProposal = -Infinity;
@@ -439,6 +450,8 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
         return;
       }
       if (sched.now - lastProposal < 400) return;
+      const lead = leaderOf();
+      if (!lead) return;
       lastProposal = sched.now;
       try {
         lead.raw!.proposeConfChange(current);
