@@ -131,17 +131,19 @@ export async function openMemberStore(o: MemberStoreOptions): Promise<MemberStor
   try {
     if (o.storeListen) {
       const { host, port } = splitHostPort(o.storeListen);
-      const clientUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+      if (!(await canListen(o.storeListen))) throw new Error(`cannot serve the etcd API on ${o.storeListen}: the address is in use`);
+      const clientUrls: string[] = []; // filled in once bound (port 0 picks one)
       grpcRef = await startGrpcServer({
         store,
         host,
         port,
         clusterInfo: replicaClusterInfo(store, {
-          clientUrls: [clientUrl],
+          clientUrls,
           cluster: clusterToken,
           clientUrlsOf: (name) => (o.clientUrls?.[name] ? [`http://${o.clientUrls[name]}`] : undefined),
         }),
       });
+      clientUrls.push(`http://${grpcRef.endpoint}`);
     }
     if (o.debugListen) {
       const { host, port } = splitHostPort(o.debugListen);
@@ -221,7 +223,8 @@ export async function openEmbeddedStore(dataDir: string, options: { storeListen?
   if (existsSync(file)) {
     member = JSON.parse(readFileSync(file, 'utf8')) as EmbeddedMemberFile;
   } else {
-    const { addr } = await preferredOrFree(options.peerListen ?? '127.0.0.1:2380');
+    // An address given is used as it is (and fails if taken); the default moves if taken.
+    const addr = options.peerListen ?? (await preferredOrFree('127.0.0.1:2380')).addr;
     member = { name: 'default', peer: addr };
     writeFileSync(file, JSON.stringify(member) + '\n');
   }

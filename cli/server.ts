@@ -84,7 +84,7 @@ export async function runServer(o: ServerOptions, up: Up): Promise<void> {
       ...(o.watchProgressNotifyInterval ? { progressNotifyIntervalMs: o.watchProgressNotifyInterval } : {}),
     },
   });
-  const describe = `member ${o.name} of a ${Object.keys(peers).length}-member Raft group in ${join(dataDir, 'store')}; etcd API at ${member.clientUrl}; peers at ${o.peerListen ?? peers[o.name]}`;
+  const describe = `member ${o.name} of the Raft group of ${member.store.members().map((m) => m.name).join(', ') || Object.keys(peers).join(', ')} in ${join(dataDir, 'store')}; etcd API at ${member.clientUrl}; peers at ${o.peerListen ?? peers[o.name]}`;
   process.stdout.write(`k8ts server ${o.name}: store ready (${describe})\n`);
 
   if (o.apiserver === false) {
