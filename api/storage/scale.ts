@@ -84,7 +84,9 @@ export async function updateScale(
     (cur) => {
       if (!cur) throw apiErrors.notFound(d.plural, d.group, name);
       writePath(cur as Record<string, unknown>, s.specReplicasPath, replicas ?? 0);
-      if (rv) cur.metadata = { ...(cur.metadata ?? {}), resourceVersion: rv };
+      // Only a resourceVersion the client sent is a precondition; without one, a concurrent
+      // write (e.g. a controller's status update) is retried on, not reported as a conflict.
+      cur.metadata = { ...(cur.metadata ?? {}), resourceVersion: rv };
       return cur;
     },
     { ...opts, subresource: undefined, managerSubresource: 'scale' },

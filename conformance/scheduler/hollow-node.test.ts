@@ -42,7 +42,12 @@ describe('hollow nodes', () => {
     );
 
   it('renews its Lease and reports node status periodically', async () => {
-    const lease1 = await c.get('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/hollow-0');
+    // The node registers first and takes its Lease right after: wait for the Lease to exist.
+    const lease1 = await eventually(
+      () => c.get('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/hollow-0').catch(() => undefined),
+      5000,
+      'the node Lease',
+    );
     const node1 = await c.get('/api/v1/nodes/hollow-0');
     const ready1 = node1.status.conditions.find((x: Json) => x.type === 'Ready');
     await eventually(
