@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { credentials, makeGenericClientConstructor, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
 import { etcdServices } from '../../storage/grpc/proto.ts';
-import { freePorts } from './etcd-process.ts';
+import { freePorts } from '../../lib/free-ports.ts';
 import { startTcpProxy, type ProxyMode, type TcpProxy } from './tcp-proxy.ts';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));

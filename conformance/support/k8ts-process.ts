@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePorts } from './etcd-process.ts';
+import { freePorts } from '../../lib/free-ports.ts';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 

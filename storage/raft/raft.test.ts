@@ -635,6 +635,31 @@ test('a candidate that applies its own removal or demotion stops campaigning and
   }
 });
 
+test('probe: a late acknowledgement of an older MsgApp (index = match) does not restart replication while a probe is outstanding', () => {
+  const r = newRaft(1, [1, 2], { storage: storageWith([1, 2], [1, 1, 1, 1, 1]) });
+  makeLeader(r); // empty entry at 6
+  takeMsgs(r);
+  const pr = r.trk.progress.get(2)!;
+  pr.match = 3;
+  pr.next = 4;
+  // A heartbeat response lets the leader probe from 4: one MsgApp, then it waits.
+  r.step(msg({ type: 'MsgHeartbeatResp', from: 2, to: 1, term: r.term }));
+  assert.deepEqual(types(takeMsgs(r)), ['MsgApp>2']);
+  assert.deepEqual([pr.state, pr.msgAppFlowPaused], ['probe', true]);
+  // A duplicate of an old acknowledgement: nothing changes, nothing is resent (found by the
+  // simulation, storage/sim/: resending the window on each one snowballed into a storm).
+  r.step(msg({ type: 'MsgAppResp', from: 2, to: 1, term: r.term, index: 3 }));
+  assert.deepEqual(takeMsgs(r), []);
+  assert.deepEqual([pr.state, pr.match, pr.next], ['probe', 3, 4]);
+  // The probe's own answer resumes replication.
+  r.step(msg({ type: 'MsgAppResp', from: 2, to: 1, term: r.term, index: 6 }));
+  assert.deepEqual([pr.state, pr.match], ['replicate', 6]);
+  // With no probe outstanding, an acknowledgement at match still ends probing (a caught-up follower).
+  pr.becomeProbe();
+  r.step(msg({ type: 'MsgAppResp', from: 2, to: 1, term: r.term, index: 6 }));
+  assert.equal(pr.state, 'replicate');
+});
+
 test('proposals forwarded to a node that cannot take them are dropped without an error at the receiver', () => {
   const node = new RawNode({ id: 1, storage: new MemoryStorage({ voters: [1, 2, 3] }) });
   node.step(msg({ type: 'MsgProp', from: 2, to: 1, term: 0, entries: entsWithTerms([0]) }));

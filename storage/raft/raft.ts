@@ -646,7 +646,13 @@ export class Raft {
       }
       return;
     }
-    if (!(pr.maybeUpdate(index) || (pr.match === index && pr.state === 'probe'))) return;
+    // An acknowledgement that does not move `match` still turns a probing follower back to
+    // replicating when no probe is outstanding (a caught-up follower answering an empty
+    // probe). While a probe with entries is outstanding it is only a late or duplicated
+    // answer to an older MsgApp: restarting replication on it resends the whole window on
+    // every such answer, and over a network that reorders or duplicates messages that
+    // snowballs into a message storm (found by the simulation, storage/sim/).
+    if (!(pr.maybeUpdate(index) || (pr.match === index && pr.state === 'probe' && !pr.msgAppFlowPaused))) return;
     if (pr.state === 'probe') {
       pr.becomeReplicate();
     } else if (pr.state === 'snapshot' && pr.match + 1 >= this.raftLog.firstIndex()) {

@@ -1,28 +1,11 @@
 // Helpers for in-process replicated clusters in tests and benchmarks: free loopback ports,
 // temp dirs, start/stop/restart members, wait for a leader.
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { freePorts } from '../../lib/free-ports.ts';
 import { openReplicatedStore, type ReplicatedStore, type ReplicatedStoreOptions } from './replicated-store.ts';
-
-/** Ports the OS reports free on 127.0.0.1 (bound to port 0, then released). */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers: net.Server[] = [];
-  const ports: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const s = net.createServer();
-    await new Promise<void>((resolve, reject) => {
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => resolve());
-    });
-    servers.push(s);
-    ports.push((s.address() as net.AddressInfo).port);
-  }
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
 
 export type ClusterOptions = Partial<Omit<ReplicatedStoreOptions, 'name' | 'dataDir' | 'peers' | 'listen' | 'join'>>;
 

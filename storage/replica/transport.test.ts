@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Transport, RemoteError, TransportError, type TransportHandler } from './transport.ts';
-import { freePorts } from './testing.ts';
+import { freePorts } from '../../lib/free-ports.ts';
 import type { Message } from '../raft/types.ts';
 import { StoreError } from '../errors.ts';
 

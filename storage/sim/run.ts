@@ -23,11 +23,15 @@ import { NO_FAULTS, Scheduler, SimDisk, SimNetwork } from './world.ts';
 export interface SimOptions {
   /** Founding voters: 3 or 5. Default: by seed (odd seeds 3, even seeds 5). */
   replicas?: 3 | 5;
-  /** Virtual ms of faults and membership changes while clients run. Default 20000. */
+  /** Virtual ms of faults and membership changes while clients run. Default 40000. */
   chaosMs?: number;
   /** Virtual ms allowed, after healing, for every client to complete operations again. Default 20000. */
   progressMs?: number;
-  /** Virtual ms allowed, after the clients stop, for every member to apply the whole log. Default 10000. */
+  /**
+   * Virtual ms allowed, after the clients stop, for every member to apply the whole log.
+   * Default 60000: a follower thousands of entries behind, with one entry per message and one
+   * message in flight, catches up at a few hundred entries a second.
+   */
   convergeMs?: number;
   /** Budget for the linearizability check (ms of real time). Default 30000. */
   checkTimeoutMs?: number;
@@ -48,7 +52,7 @@ export interface SimStats {
   attempts: number;
   /** Highest term reached. */
   terms: number;
-  /** Leaders elected (distinct term/leader pairs). */
+  /** Leaders seen (distinct term/leader pairs, sampled every tick). */
   elections: number;
   crashes: number;
   confChanges: number;
@@ -85,7 +89,7 @@ export interface SimResult {
 
 interface Scenario {
   name: string;
-  /** Membership changes to make, in order; `pick` chooses the node when the step starts. */
+  /** Membership changes to make, in order: 'pickVoter' picks a current voter when the step starts, 'sameAsPicked' reuses it. */
   steps: Array<{ type: ConfChange['type']; node: number | 'pickVoter' | 'sameAsPicked' }>;
 }
 
@@ -142,7 +146,7 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
     { min: 500, max: 2500 },
   ]);
   const keys = Array.from({ length: r.int(2, 6) }, (_, i) => `k${i}`);
-  const chaosMs = options.chaosMs ?? 20_000;
+  const chaosMs = options.chaosMs ?? 40_000;
   const scenarios: Scenario[] = [
     { name: 'remove and re-add a voter', steps: [{ type: 'removeNode', node: 'pickVoter' }, { type: 'addNode', node: 'sameAsPicked' }] },
     {
@@ -495,8 +499,8 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
       const cs = rf.trk.confState();
       return [...cs.voters, ...cs.learners].every((id) => replicas.get(id)!.up && replicas.get(id)!.lastApplied === last);
     };
-    if (!sched.run(sched.now + (options.convergeMs ?? 10_000), converged)) {
-      return finishEarly(`the cluster did not converge within ${options.convergeMs ?? 10_000}ms after the clients stopped: ` + progressReport());
+    if (!sched.run(sched.now + (options.convergeMs ?? 60_000), converged)) {
+      return finishEarly(`the cluster did not converge within ${options.convergeMs ?? 60_000}ms after the clients stopped: ` + progressReport());
     }
     // Converged members hold the same state.
     const lead = leaderOf()!;

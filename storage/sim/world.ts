@@ -16,6 +16,14 @@ interface Timer {
   fn: () => void;
 }
 
+/**
+ * Bounds that stop a runaway run (a message storm from a broken Raft, say) with an error
+ * instead of exhausting memory or time. Healthy runs stay far below them (under 1M events,
+ * a few thousand pending).
+ */
+export const MAX_EVENTS = 20_000_000;
+export const MAX_PENDING = 200_000;
+
 /** A virtual clock and a queue of callbacks ordered by (time, insertion order). */
 export class Scheduler {
   now = 0;
@@ -25,6 +33,9 @@ export class Scheduler {
   private seq = 0;
 
   at(at: number, fn: () => void): void {
+    if (this.heap.length >= MAX_PENDING) {
+      throw new Error(`event storm: ${this.heap.length} events pending at ${this.now}ms (${this.events} run so far)`);
+    }
     this.push({ at: Math.max(at, this.now), seq: this.seq++, fn });
   }
 
@@ -41,7 +52,7 @@ export class Scheduler {
     while (this.heap.length > 0 && this.heap[0]!.at <= end) {
       const t = this.pop();
       this.now = t.at;
-      this.events++;
+      if (++this.events > MAX_EVENTS) throw new Error(`runaway run: over ${MAX_EVENTS} events by ${this.now}ms`);
       t.fn();
       if (stop?.()) return true;
     }
