@@ -1,5 +1,7 @@
 // The `k8ts` command.
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import type { Store } from '../storage/store.ts';
@@ -87,8 +89,12 @@ interface UpOptions {
   servers?: number;
   /** false with --no-scheduler. */
   scheduler?: boolean;
+  /** The store member this process is (`k8ts server --name`): part of its leader-election identity. */
+  member?: string;
   /** `--hollow-nodes N`: register N simulated nodes (hollow-0 … hollow-N-1) in this process. */
   hollowNodes?: number;
+  /** `--hollow-start-delay MS`: how long a hollow node takes to "start" a pod bound to it (default 1000). */
+  hollowStartDelay?: number;
 }
 
 /** Where in-process clients reach a server listening on `host` (a wildcard address means loopback). */
@@ -115,12 +121,24 @@ export async function up(options: UpOptions, opened?: OpenedStore): Promise<void
   writeKubeconfig(kubeconfig, server.url, server.pki);
   // The controller manager is an API client like any other: HTTPS to the server, with the
   // admin credential for now, leader-elected through the kube-system/kube-controller-manager Lease.
+  // One identity for this process in both leader elections, naming the member, so that
+  // `kubectl get lease -n kube-system` tells which server runs the controllers and the scheduler.
+  // Leases shorter than upstream's 15 s and retries every second: a standby observes the
+  // leader's last renewal within one retry period and waits out the lease from then, so it
+  // takes over within 1 + 10 + 1 s of the leader's death, inside the 15 s k8ts promises.
+  const election = {
+    identity: `${hostname()}_${options.member ? `${options.member}_` : ''}${randomUUID()}`,
+    leaseDurationSeconds: 10,
+    renewDeadlineMs: 7_000,
+    retryPeriodMs: 1_000,
+  };
   let controllers: ControllerManager | undefined;
   if (options.controllers !== false) {
     const { startControllerManager } = await import('../controllers/manager.ts');
     controllers = startControllerManager({
       client: { server: loopbackUrl(server.host, server.port), ca: server.pki.caCert, cert: server.pki.adminCert, key: server.pki.adminKey },
       rootCA: server.pki.caCert,
+      ...election,
     });
   }
   // The scheduler and hollow nodes are API clients too (leader-elected through kube-system/kube-scheduler).
@@ -128,12 +146,13 @@ export async function up(options: UpOptions, opened?: OpenedStore): Promise<void
   let scheduler: { stop(): Promise<void> } | undefined;
   if (options.scheduler !== false) {
     const { startScheduler } = await import('../scheduler/scheduler.ts');
-    scheduler = startScheduler({ client: adminClient });
+    scheduler = startScheduler({ client: adminClient, ...election });
   }
   let hollow: { stop(): Promise<void> } | undefined;
   if (options.hollowNodes) {
     const { startHollowNodes, hollowNodeNames } = await import('../node/hollow/agent.ts');
-    hollow = startHollowNodes({ client: adminClient, names: hollowNodeNames(options.hollowNodes) });
+    const timing = options.hollowStartDelay === undefined ? undefined : { startDelayMs: options.hollowStartDelay };
+    hollow = startHollowNodes({ client: adminClient, names: hollowNodeNames(options.hollowNodes), timing });
   }
   process.stdout.write(
     [
@@ -188,6 +207,7 @@ export function program(): Command {
     .option('--no-controllers', 'do not run the controller manager (namespace deletion, service accounts, garbage collection)')
     .option('--no-scheduler', 'do not run the scheduler')
     .option('--hollow-nodes <n>', 'register n simulated nodes (hollow-0 … hollow-<n-1>) that report their pods Running without running them', nonNegativeInt)
+    .option('--hollow-start-delay <ms>', 'how long hollow nodes take to start a pod bound to them (default 1000)', nonNegativeInt)
     .action(async (opts: UpOptions) => {
       if (opts.servers !== undefined && opts.servers > 1) {
         if (opts.store) throw new InvalidArgumentError('--servers runs the built-in store; it cannot be combined with --store');
@@ -234,14 +254,16 @@ export function program(): Command {
     .option('--name <name>', 'the node name (with --nodes: the prefix of <name>-0 … <name>-<n-1>)', 'hollow')
     .option('--nodes <n>', 'how many hollow nodes to run', positiveInt)
     .option('--first-index <n>', "the first node's index: its InternalIP is 127.0.0.<index+2>, its pod range 10.244.<index>.0/24 (agents sharing a cluster need distinct ones; default: the number ending the name)", nonNegativeInt)
-    .action(async (opts: { hollow?: boolean; kubeconfig?: string; server?: string; name: string; nodes?: number; firstIndex?: number }) => {
+    .option('--hollow-start-delay <ms>', 'how long a hollow node takes to start a pod bound to it (default 1000)', nonNegativeInt)
+    .action(async (opts: { hollow?: boolean; kubeconfig?: string; server?: string; name: string; nodes?: number; firstIndex?: number; hollowStartDelay?: number }) => {
       if (!opts.hollow) throw new InvalidArgumentError('only --hollow agents exist so far');
       const { loadKubeconfig } = await import('../controllers/runtime/client.ts');
       const { startHollowNodes, hollowNodeNames } = await import('../node/hollow/agent.ts');
       const config = loadKubeconfig(opts.kubeconfig);
       if (opts.server) config.server = opts.server.replace(/\/+$/, '');
       const names = opts.nodes ? hollowNodeNames(opts.nodes, `${opts.name}-`) : [opts.name];
-      const agents = startHollowNodes({ client: config, names, firstIndex: opts.firstIndex });
+      const timing = opts.hollowStartDelay === undefined ? undefined : { startDelayMs: opts.hollowStartDelay };
+      const agents = startHollowNodes({ client: config, names, firstIndex: opts.firstIndex, timing });
       const keepAlive = setInterval(() => undefined, 1 << 30);
       process.stdout.write(`k8ts agent: ${names.length === 1 ? `hollow node ${names[0]}` : `${names.length} hollow nodes (${names[0]} … ${names[names.length - 1]})`} against ${config.server}\n`);
       let stopping = false;

@@ -37,7 +37,7 @@ export interface ServerOptions {
 }
 
 type Up = (
-  options: { dataDir: string; port: number; host: string; controllers?: boolean; scheduler?: boolean },
+  options: { dataDir: string; port: number; host: string; member: string; controllers?: boolean; scheduler?: boolean },
   opened: { store: Store; describe: string },
 ) => Promise<void>;
 
@@ -122,7 +122,7 @@ export async function runServer(o: ServerOptions, up: Up): Promise<void> {
   const store = member.store;
   store.close = () => member.close();
   await up(
-    { dataDir, port: o.port, host: o.host, ...(o.controllers === false ? { controllers: false } : {}), ...(o.scheduler === false ? { scheduler: false } : {}) },
+    { dataDir, port: o.port, host: o.host, member: o.name, ...(o.controllers === false ? { controllers: false } : {}), ...(o.scheduler === false ? { scheduler: false } : {}) },
     { store, describe },
   );
 }
