@@ -68,7 +68,7 @@ describe('Deployment controller', () => {
       assert.match(p.metadata!.name!, new RegExp(`^web-${hash}-[a-z0-9]{5}$`));
     }
     assert.equal(d().metadata!.annotations!['deployment.kubernetes.io/revision'], '1');
-    assert.ok(recorder.events.includes(`Normal ScalingReplicaSet Scaled up replica set web-${hash} from 0 to 3`));
+    assert.ok(recorder.events.includes(`Normal ScalingReplicaSet Scaled up replica set web-${hash} to 3`));
     await kubelet();
     await run();
     const s = d().status!;

@@ -41,7 +41,7 @@ describe('reconcileDeployment', () => {
     assert.equal(w.d.metadata!.annotations!['deployment.kubernetes.io/revision'], '1');
     assert.deepEqual(reasons(w), { Progressing: 'True NewReplicaSetCreated', Available: 'False MinimumReplicasUnavailable' });
     assert.equal(cond(w, 'Progressing')!.message, `Created new replica set "web-${hash}"`);
-    assert.deepEqual(w.events, [`Normal ScalingReplicaSet Scaled up replica set web-${hash} from 0 to 3`]);
+    assert.deepEqual(w.events, [`Normal ScalingReplicaSet Scaled up replica set web-${hash} to 3`]);
     assert.equal(w.d.status!.observedGeneration, 1);
 
     w.settle();
@@ -169,8 +169,8 @@ describe('reconcileDeployment', () => {
     assert.equal(p3.ops[0]!.op, 'createReplicaSet');
     assert.equal(w.rss[1]!.spec!.replicas, 3);
     assert.deepEqual(w.events.slice(1), [
-      `Normal ScalingReplicaSet Scaled down replica set ${w.rss[0]!.metadata!.name} from 3 to 0`,
-      `Normal ScalingReplicaSet Scaled up replica set ${w.rss[1]!.metadata!.name} from 0 to 3`,
+      `Normal ScalingReplicaSet Scaled down replica set ${w.rss[0]!.metadata!.name} to 0 from 3`,
+      `Normal ScalingReplicaSet Scaled up replica set ${w.rss[1]!.metadata!.name} to 3`,
     ]);
     w.settle();
     assert.equal(w.availablePods(), 3);
@@ -210,12 +210,12 @@ describe('reconcileDeployment', () => {
     assert.equal(w.specTotal(), 20 + 3);
     for (const rs of w.rss) assert.equal(rs.metadata!.annotations!['deployment.kubernetes.io/desired-replicas'], '20');
     for (const rs of w.rss) assert.equal(rs.metadata!.annotations!['deployment.kubernetes.io/max-replicas'], '23');
-    assert.ok(w.events.includes(`Normal ScalingReplicaSet Scaled up replica set ${w.rss[0]!.metadata!.name} from 8 to 14`));
+    assert.ok(w.events.includes(`Normal ScalingReplicaSet Scaled up replica set ${w.rss[0]!.metadata!.name} to 14 from 8`));
     // 20 → 5: 23 → 8 allowed; 14 * 8 / 23 = 4.87 → 5, 9 * 8 / 23 = 3.13 → 3.
     w.edit((s) => (s.replicas = 5));
     w.syncDeployment();
     assert.deepEqual(sizes(), [5, 3]);
-    assert.ok(w.events.includes(`Normal ScalingReplicaSet Scaled down replica set ${w.rss[1]!.metadata!.name} from 9 to 3`));
+    assert.ok(w.events.includes(`Normal ScalingReplicaSet Scaled down replica set ${w.rss[1]!.metadata!.name} to 3 from 9`));
     w.settle();
     assert.equal(w.specTotal(), 5);
     assert.equal(w.availablePods(), 5);

@@ -227,7 +227,7 @@ class Planner {
     this.ops.push({
       op: 'createReplicaSet',
       rs: structuredClone(rs),
-      event: replicas > 0 ? { type: 'Normal', reason: 'ScalingReplicaSet', message: `Scaled up replica set ${name} from 0 to ${replicas}` } : undefined,
+      event: replicas > 0 ? { type: 'Normal', reason: 'ScalingReplicaSet', message: `Scaled up replica set ${name} to ${replicas}` } : undefined,
     });
     // The local copy stands for the created object in the rest of this sync.
     rs.metadata!.creationTimestamp = rfc3339(new Date(this.now));
@@ -240,7 +240,11 @@ class Planner {
     return rs;
   }
 
-  /** scaleReplicaSet: new size and replicas annotations; true when the size changed. */
+  /**
+   * scaleReplicaSet: new size and replicas annotations; true when the size changed. Events are
+   * worded as the 1.30 controller words them (the version k8ts reports): "to N from M"
+   * (1.31 reordered it to "from M to N").
+   */
   private scaleReplicaSet(rs: RS, newScale: number, operation: string): boolean {
     const d = this.d;
     const n = deploymentReplicas(d);
@@ -253,7 +257,7 @@ class Planner {
     this.ops.push({
       op: 'updateReplicaSet',
       rs: structuredClone(rs),
-      event: sizeNeedsUpdate ? { type: 'Normal', reason: 'ScalingReplicaSet', message: `Scaled ${operation} replica set ${rs.metadata?.name} from ${oldScale} to ${newScale}` } : undefined,
+      event: sizeNeedsUpdate ? { type: 'Normal', reason: 'ScalingReplicaSet', message: `Scaled ${operation} replica set ${rs.metadata?.name} to ${newScale} from ${oldScale}` } : undefined,
     });
     return sizeNeedsUpdate;
   }

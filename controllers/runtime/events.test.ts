@@ -19,7 +19,7 @@ function setup() {
 describe('event recorder', () => {
   it('creates a core/v1 Event about the object, with source and timestamps', async () => {
     const { rec, events } = setup();
-    rec.event(deploy, 'Normal', 'ScalingReplicaSet', 'Scaled up replica set web-abc from 0 to 3');
+    rec.event(deploy, 'Normal', 'ScalingReplicaSet', 'Scaled up replica set web-abc to 3');
     await rec.flush();
     const [ev] = events();
     assert.match(ev!.metadata!.name!, /^web\.[0-9a-f]+$/);
