@@ -16,6 +16,8 @@ export interface Run {
   code: number;
   stdout: string;
   stderr: string;
+  /** How long the command took. */
+  ms: number;
 }
 
 /** Polls fn every 200 ms until it returns something truthy; fails after timeoutMs with the last error. */
@@ -51,11 +53,12 @@ export interface Kubectl {
 export function kubectlFor(k8ts: () => K8tsProcess, bin = KUBECTL): Kubectl {
   const run = (...args: string[]): Promise<Run> =>
     new Promise((resolve) => {
+      const start = Date.now();
       execFile(
         bin,
         [`--cache-dir=${join(k8ts().dataDir, 'kube-cache')}`, ...args],
         { env: { ...process.env, KUBECONFIG: k8ts().kubeconfig }, timeout: 120_000 },
-        (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+        (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr, ms: Date.now() - start }),
       );
     });
   const ok = async (...args: string[]): Promise<string> => {
