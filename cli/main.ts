@@ -9,6 +9,7 @@ import type { Store } from '../storage/store.ts';
 // that light commands (`k8ts member list`, `--help`) start fast.
 import type { ControllerManager } from '../controllers/manager.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
+import { parseDuration } from '../node/hollow/pod-lifecycle.ts';
 import { logger } from '../lib/logger.ts';
 
 const log = logger.child({ component: 'cli' });
@@ -41,6 +42,13 @@ function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('not a positive integer');
   return n;
+}
+
+/** A positive Go duration (`15s`, `1m30s`) or seconds, in ms. */
+function positiveDuration(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms <= 0) throw new InvalidArgumentError('not a positive duration (e.g. 15s)');
+  return ms;
 }
 
 /** A store opened for `up`, with what the banner says about it. */
@@ -95,6 +103,10 @@ interface UpOptions {
   hollowNodes?: number;
   /** `--hollow-start-delay MS`: how long a hollow node takes to "start" a pod bound to it (default 1000). */
   hollowStartDelay?: number;
+  /** `--horizontal-pod-autoscaler-sync-period`: how often each HPA is synced, ms (default 15 s). */
+  horizontalPodAutoscalerSyncPeriod?: number;
+  /** `--node-monitor-grace-period`: how long a node may go unheard before it is NotReady, ms (default 40 s). */
+  nodeMonitorGracePeriod?: number;
 }
 
 /** Where in-process clients reach a server listening on `host` (a wildcard address means loopback). */
@@ -139,6 +151,8 @@ export async function up(options: UpOptions, opened?: OpenedStore): Promise<void
       client: { server: loopbackUrl(server.host, server.port), ca: server.pki.caCert, cert: server.pki.adminCert, key: server.pki.adminKey },
       rootCA: server.pki.caCert,
       ...election,
+      horizontalPodAutoscalerSyncPeriodMs: options.horizontalPodAutoscalerSyncPeriod,
+      nodeMonitorGracePeriodMs: options.nodeMonitorGracePeriod,
     });
   }
   // The scheduler and hollow nodes are API clients too (leader-elected through kube-system/kube-scheduler).
@@ -208,6 +222,8 @@ export function program(): Command {
     .option('--no-scheduler', 'do not run the scheduler')
     .option('--hollow-nodes <n>', 'register n simulated nodes (hollow-0 … hollow-<n-1>) that report their pods Running without running them', nonNegativeInt)
     .option('--hollow-start-delay <ms>', 'how long hollow nodes take to start a pod bound to them (default 1000)', nonNegativeInt)
+    .option('--horizontal-pod-autoscaler-sync-period <duration>', 'how often the controller manager syncs each HorizontalPodAutoscaler (default 15s)', positiveDuration)
+    .option('--node-monitor-grace-period <duration>', 'how long a node may stop posting status before it is marked NotReady and tainted (default 40s)', positiveDuration)
     .action(async (opts: UpOptions) => {
       if (opts.servers !== undefined && opts.servers > 1) {
         if (opts.store) throw new InvalidArgumentError('--servers runs the built-in store; it cannot be combined with --store');

@@ -15,6 +15,31 @@ import { ApiEventRecorder } from './runtime/events.ts';
 import { replicaSetController } from './replicaset/controller.ts';
 import { PODS, REPLICASET_KIND, REPLICATIONCONTROLLER_KIND } from './replicaset/replicaset.ts';
 import { COMPONENT as DEPLOYMENT_COMPONENT, DEPLOYMENTS, deploymentController } from './deployment/controller.ts';
+import { COMPONENT as STATEFULSET_COMPONENT, statefulSetController } from './statefulset/controller.ts';
+import { PERSISTENTVOLUMECLAIMS, STATEFULSETS } from './statefulset/util.ts';
+import { COMPONENT as DAEMONSET_COMPONENT, daemonSetController } from './daemonset/controller.ts';
+import { DAEMONSETS, NODES } from './daemonset/util.ts';
+import { CONTROLLERREVISIONS } from './history/history.ts';
+import { COMPONENT as PV_COMPONENT, persistentVolumeController } from './volume/controller.ts';
+import { COMPONENT as LOCAL_PATH_COMPONENT, localPathProvisioner } from './volume/local-path.ts';
+import { ensureDefaultStorageClass } from './volume/default-class.ts';
+import { NODES as VOLUME_NODES, PVCS, PVS, STORAGECLASSES } from './volume/volume.ts';
+import { REPLENISHED, RESOURCEQUOTAS, replenishmentInformerOptions, resourceQuotaController } from './resourcequota/controller.ts';
+import { COMPONENT as DISRUPTION_COMPONENT, PDBS, STATEFULSETS as PDB_STATEFULSETS, disruptionController } from './disruption/controller.ts';
+import { COMPONENT as HPA_COMPONENT, HPAS, horizontalPodAutoscalerController } from './podautoscaler/controller.ts';
+import { COMPONENT as ENDPOINTS_COMPONENT, endpointsController } from './endpoints/controller.ts';
+import { ENDPOINTS, SERVICES } from './endpoints/service-pods.ts';
+import { COMPONENT as ENDPOINTSLICE_COMPONENT, ENDPOINTSLICES, MANAGED_SLICES_SELECTOR, endpointSliceController } from './endpointslice/controller.ts';
+import { COMPONENT as NODE_LIFECYCLE_COMPONENT, DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS, DEFAULT_NODE_MONITOR_PERIOD_MS, nodeLifecycleControllers } from './nodelifecycle/controller.ts';
+import { NODE_LEASE_NAMESPACE } from './nodelifecycle/node-util.ts';
+import { COMPONENT as TAINT_EVICTION_COMPONENT, taintEvictionController } from './nodelifecycle/taint-eviction-controller.ts';
+import { podGCController } from './podgc/controller.ts';
+import { jobControllers } from './job/controller.ts';
+import { COMPONENT as JOB_COMPONENT, JOBS } from './job/job.ts';
+import { cronJobController } from './cronjob/controller.ts';
+import { COMPONENT as CRONJOB_COMPONENT, CRONJOBS } from './cronjob/cronjob.ts';
+import { ttlAfterFinishedController } from './ttlafterfinished/controller.ts';
+import { LEASES } from './runtime/leaderelection.ts';
 import { logger } from '../lib/logger.ts';
 
 const log = logger.child({ component: 'controller-manager' });
@@ -27,6 +52,21 @@ export const ALL_CONTROLLERS = [
   'replicaset',
   'replicationcontroller',
   'deployment',
+  'statefulset',
+  'daemonset',
+  'persistentvolume-binder',
+  'local-path-provisioner',
+  'resourcequota',
+  'disruption',
+  'horizontalpodautoscaling',
+  'endpoint',
+  'endpointslice',
+  'nodelifecycle',
+  'taint-eviction-controller',
+  'podgc',
+  'job',
+  'cronjob',
+  'ttl-after-finished',
 ] as const;
 export type ControllerName = (typeof ALL_CONTROLLERS)[number];
 
@@ -45,6 +85,17 @@ export interface ControllerManagerOptions {
   leaseDurationSeconds?: number;
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
+  /** --horizontal-pod-autoscaler-sync-period: how often each HPA is synced (default 15 s). */
+  horizontalPodAutoscalerSyncPeriodMs?: number;
+  /**
+   * --node-monitor-grace-period: how long a node may go unheard before it is marked
+   * NotReady (default 40 s).
+   */
+  nodeMonitorGracePeriodMs?: number;
+  /** --node-monitor-period (default 5 s, or an eighth of a shorter grace period). */
+  nodeMonitorPeriodMs?: number;
+  /** --terminated-pod-gc-threshold (default 12500; 0 disables). */
+  terminatedPodGCThreshold?: number;
 }
 
 export interface ControllerManager {
@@ -120,6 +171,126 @@ export function startControllerManager(opts: ControllerManagerOptions): Controll
         }),
       );
     }
+    if (enabled.has('statefulset')) {
+      controllers.push(
+        statefulSetController({
+          api: client,
+          statefulSets: factory.informer(STATEFULSETS),
+          pods: factory.informer(PODS),
+          revisions: factory.informer(CONTROLLERREVISIONS),
+          claims: factory.informer(PERSISTENTVOLUMECLAIMS),
+          recorder: recorder(STATEFULSET_COMPONENT),
+        }),
+      );
+    }
+    if (enabled.has('daemonset')) {
+      controllers.push(
+        daemonSetController({
+          api: client,
+          daemonSets: factory.informer(DAEMONSETS),
+          pods: factory.informer(PODS),
+          nodes: factory.informer(NODES),
+          revisions: factory.informer(CONTROLLERREVISIONS),
+          recorder: recorder(DAEMONSET_COMPONENT),
+        }),
+      );
+    }
+    // Volumes: the binder, the local-path provisioner and the default StorageClass they serve.
+    const volumeInformers = () => ({
+      volumes: factory.informer(PVS),
+      claims: factory.informer(PVCS),
+      classes: factory.informer(STORAGECLASSES),
+      nodes: factory.informer(VOLUME_NODES),
+    });
+    if (enabled.has('persistentvolume-binder')) {
+      controllers.push(persistentVolumeController({ api: client, ...volumeInformers(), pods: factory.informer(PODS), recorder: recorder(PV_COMPONENT) }));
+    }
+    if (enabled.has('local-path-provisioner')) {
+      controllers.push(localPathProvisioner({ api: client, ...volumeInformers(), recorder: recorder(LOCAL_PATH_COMPONENT) }));
+      void ensureDefaultStorageClass(client).catch((err) => log.warn({ err }, 'creating the default StorageClass failed'));
+    }
+    if (enabled.has('resourcequota')) {
+      const replenish = new Map(REPLENISHED.map((ref) => [ref.resource, factory.informer(ref, replenishmentInformerOptions(ref))]));
+      controllers.push(resourceQuotaController({ api: client, quotas: factory.informer(RESOURCEQUOTAS), replenish }));
+    }
+    if (enabled.has('disruption')) {
+      controllers.push(
+        disruptionController({
+          api: client,
+          pdbs: factory.informer(PDBS),
+          pods: factory.informer(PODS),
+          replicationControllers: factory.informer(REPLICATIONCONTROLLER_KIND.ref),
+          replicaSets: factory.informer(REPLICASET_KIND.ref),
+          deployments: factory.informer(DEPLOYMENTS),
+          statefulSets: factory.informer(PDB_STATEFULSETS),
+          recorder: recorder(DISRUPTION_COMPONENT),
+        }),
+      );
+    }
+    if (enabled.has('horizontalpodautoscaling')) {
+      controllers.push(
+        horizontalPodAutoscalerController({
+          api: client,
+          hpas: factory.informer(HPAS),
+          pods: factory.informer(PODS),
+          recorder: recorder(HPA_COMPONENT),
+          syncPeriodMs: opts.horizontalPodAutoscalerSyncPeriodMs,
+        }),
+      );
+    }
+    // Services' Endpoints and EndpointSlices.
+    if (enabled.has('endpoint')) {
+      controllers.push(
+        endpointsController({
+          api: client,
+          services: factory.informer(SERVICES),
+          pods: factory.informer(PODS),
+          endpoints: factory.informer(ENDPOINTS),
+          recorder: recorder(ENDPOINTS_COMPONENT),
+        }),
+      );
+    }
+    if (enabled.has('endpointslice')) {
+      controllers.push(
+        endpointSliceController({
+          api: client,
+          services: factory.informer(SERVICES),
+          pods: factory.informer(PODS),
+          nodes: factory.informer(NODES),
+          slices: factory.informer(ENDPOINTSLICES, { labelSelector: MANAGED_SLICES_SELECTOR }),
+          recorder: recorder(ENDPOINTSLICE_COMPONENT),
+        }),
+      );
+    }
+    // Node health, taint-based eviction and pod GC.
+    if (enabled.has('nodelifecycle')) {
+      const grace = opts.nodeMonitorGracePeriodMs ?? DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS;
+      controllers.push(
+        ...nodeLifecycleControllers({
+          api: client,
+          nodes: factory.informer(NODES),
+          pods: factory.informer(PODS),
+          leases: factory.informer(LEASES, { namespace: NODE_LEASE_NAMESPACE }),
+          recorder: recorder(NODE_LIFECYCLE_COMPONENT),
+          nodeMonitorGracePeriodMs: grace,
+          // Upstream's ratio (5 s to 40 s) for shorter grace periods.
+          nodeMonitorPeriodMs: opts.nodeMonitorPeriodMs ?? Math.min(DEFAULT_NODE_MONITOR_PERIOD_MS, Math.max(250, grace / 8)),
+        }),
+      );
+    }
+    if (enabled.has('taint-eviction-controller')) {
+      controllers.push(taintEvictionController({ api: client, nodes: factory.informer(NODES), pods: factory.informer(PODS), recorder: recorder(TAINT_EVICTION_COMPONENT) }));
+    }
+    if (enabled.has('podgc')) {
+      controllers.push(podGCController({ api: client, pods: factory.informer(PODS), nodes: factory.informer(NODES), terminatedPodThreshold: opts.terminatedPodGCThreshold }));
+    }
+    if (enabled.has('job')) {
+      controllers.push(...jobControllers({ api: client, jobs: factory.informer(JOBS), pods: factory.informer(PODS), recorder: recorder(JOB_COMPONENT) }));
+    }
+    if (enabled.has('cronjob')) {
+      controllers.push(cronJobController({ api: client, cronJobs: factory.informer(CRONJOBS), jobs: factory.informer(JOBS), recorder: recorder(CRONJOB_COMPONENT) }));
+    }
+    if (enabled.has('ttl-after-finished')) controllers.push(ttlAfterFinishedController({ api: client, jobs: factory.informer(JOBS) }));
     const r: Running = { factory, controllers, recorders };
     running = r;
     factory.start();

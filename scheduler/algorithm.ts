@@ -1,16 +1,20 @@
 // One scheduling cycle as upstream's schedulePod, pure: PreFilter, Filter over the nodes
 // (from a rotating start, stopping once enough feasible nodes are found in big clusters),
 // PreScore/Score/NormalizeScore with plugin weights, and a host picked at random among the
-// best. A pod that fits nowhere gets a FitError whose message is upstream's, including the
-// preemption (PostFilter) verdict.
+// best. Pods nominated to a node (preemptors waiting for their victims to go) count there for
+// pods of lower priority. A pod that fits nowhere gets a FitError whose message is upstream's,
+// including the PostFilter (preemption) verdict, and possibly a node to preempt on.
 import {
   fitErrorMessage,
-  isSuccess,
   NodeInfo,
-  podKeyOf,
+  runFiltersWithNominatedPods,
+  runPreFilters,
   unresolvable,
   type CycleContext,
   type FilterPlugin,
+  type NominatedPods,
+  type PostFilterOutcome,
+  type PostFilterPlugin,
   type ScorePlugin,
   type Status,
 } from './framework.ts';
@@ -22,12 +26,15 @@ import { balancedAllocationPlugin, nodeResourcesFitPlugin } from './plugins/node
 import { nodeUnschedulablePlugin } from './plugins/node-unschedulable.ts';
 import { podTopologySpreadPlugin, type TopologySpreadOptions } from './plugins/pod-topology-spread.ts';
 import { taintTolerationPlugin } from './plugins/taint-toleration.ts';
+import { defaultPreemptionPlugin, type DefaultPreemptionOptions } from './preemption/default-preemption.ts';
 import type { Pod } from './types.ts';
 
 export interface Profile {
   schedulerName: string;
   filters: FilterPlugin[];
   scorers: ScorePlugin[];
+  /** Runs when no node fits (upstream's default: DefaultPreemption). */
+  postFilter?: PostFilterPlugin;
   /** Nodes to find feasible before scoring (0: adaptive, as upstream's default). */
   percentageOfNodesToScore: number;
 }
@@ -37,6 +44,8 @@ export interface ProfileOptions extends TopologySpreadOptions {
   percentageOfNodesToScore?: number;
   /** Namespace labels, for pod affinity terms with a namespaceSelector. */
   namespaceLabels?: NamespaceLabels;
+  /** DefaultPreemption's inputs (PodDisruptionBudgets). */
+  preemption?: DefaultPreemptionOptions;
 }
 
 /** The default profile's plugins in upstream's order (those k8ts implements). */
@@ -47,6 +56,7 @@ export function defaultProfile(opts: ProfileOptions = {}): Profile {
     schedulerName: opts.schedulerName ?? 'default-scheduler',
     filters: [nodeUnschedulablePlugin, nodeNamePlugin, taintTolerationPlugin, nodeAffinityPlugin, nodePortsPlugin, nodeResourcesFitPlugin, spread, interPod],
     scorers: [taintTolerationPlugin, nodeAffinityPlugin, nodeResourcesFitPlugin, spread, interPod, balancedAllocationPlugin],
+    postFilter: defaultPreemptionPlugin(opts.preemption),
     percentageOfNodesToScore: opts.percentageOfNodesToScore ?? 0,
   };
 }
@@ -76,78 +86,29 @@ export interface FitError {
 
 export type ScheduleResult =
   | { kind: 'scheduled'; node: string; evaluatedNodes: number; feasibleNodes: number }
-  | { kind: 'unschedulable'; error: FitError }
+  | { kind: 'unschedulable'; error: FitError; postFilter?: PostFilterOutcome }
   | { kind: 'error'; message: string };
 
 export interface ScheduleOptions {
   /** Where filtering starts (rotated across cycles); updated in place. */
   cursor?: { next: number };
   random?: () => number;
+  /** The pods nominated to each node. */
+  nominated?: NominatedPods;
 }
 
-function runFilters(profile: Profile, ctx: CycleContext, node: NodeInfo): Status | undefined {
-  for (const p of profile.filters) {
-    const s = p.filter(ctx, node);
-    if (!isSuccess(s)) return { ...s!, plugin: p.name };
-  }
-  return undefined;
-}
-
-/** PreFilter of every plugin; a rejection, or the nodes a plugin narrows the pod to. */
-function runPreFilters(profile: Profile, ctx: CycleContext): { status?: Status; nodeNames?: Set<string> } {
-  let nodeNames: Set<string> | undefined;
-  for (const p of profile.filters) {
-    const s = p.preFilter?.(ctx);
-    if (!isSuccess(s)) return { status: { ...s!, plugin: p.name } };
-    const narrowed = (p as { preFilterNodes?: (c: CycleContext) => Set<string> | undefined }).preFilterNodes?.(ctx);
-    if (narrowed) nodeNames = nodeNames ? new Set([...nodeNames].filter((n) => narrowed.has(n))) : narrowed;
-  }
-  return { nodeNames };
-}
-
-function podPriority(pod: Pod): number {
-  return typeof pod.spec?.priority === 'number' ? pod.spec.priority : 0;
-}
-
-/**
- * The default preemption plugin's verdict when no node fits (PostFilter): which nodes
- * preemption cannot help (unresolvable failures), and on the others whether evicting every
- * lower-priority pod would make room. k8ts does not evict yet, so a node where it would is
- * reported as having no victims.
- */
-export function preemptionMessage(profile: Profile, ctx: CycleContext, statuses: Map<string, Status>): string {
-  const pod = ctx.pod;
-  if (pod.spec?.preemptionPolicy === 'Never') return 'preemption: not eligible due to preemptionPolicy=Never.';
-  const prio = podPriority(pod);
-  const out = new Map<string, Status>();
-  for (const node of ctx.nodes) {
-    const s = statuses.get(node.name);
-    if (!s || s.code === 'UnschedulableAndUnresolvable') {
-      out.set(node.name, unresolvable('Preemption is not helpful for scheduling'));
-      continue;
-    }
-    const victims = [...node.pods.values()].filter((p) => podPriority(p.pod) < prio);
-    if (victims.length === 0) {
-      out.set(node.name, unresolvable('No preemption victims found for incoming pod'));
-      continue;
-    }
-    const trial = node.clone();
-    for (const v of victims) trial.removePod(podKeyOf(v.pod));
-    const again = runFilters(profile, ctx, trial);
-    out.set(node.name, again ?? unresolvable('No preemption victims found for incoming pod'));
-  }
-  return `preemption: ${fitErrorMessage(ctx.nodes.length, out.values())}`;
-}
-
-function fitError(profile: Profile, ctx: CycleContext, statuses: Map<string, Status>, preFilterMsg: string): FitError {
-  const postFilterMsg = preemptionMessage(profile, ctx, statuses);
-  return {
+/** The FitError of a pod no node fits, after the PostFilter plugin had its say. */
+function unschedulable(profile: Profile, ctx: CycleContext, statuses: Map<string, Status>, preFilterMsg: string): ScheduleResult {
+  const postFilter = profile.postFilter?.postFilter(ctx, profile.filters, statuses);
+  const postFilterMsg = postFilter?.message ?? '';
+  const error: FitError = {
     numAllNodes: ctx.nodes.length,
     statuses,
     preFilterMsg,
     postFilterMsg,
     message: fitErrorMessage(ctx.nodes.length, statuses.values(), preFilterMsg, postFilterMsg),
   };
+  return { kind: 'unschedulable', error, postFilter };
 }
 
 /** One scheduling attempt of `pod` over `nodes`. */
@@ -155,13 +116,13 @@ export function schedulePod(profile: Profile, pod: Pod, nodes: NodeInfo[], opts:
   if (nodes.length === 0) return { kind: 'error', message: ERR_NO_NODES_AVAILABLE };
   const random = opts.random ?? Math.random;
   const cursor = opts.cursor ?? { next: 0 };
-  const ctx: CycleContext = { pod, nodes, state: new Map() };
+  const ctx: CycleContext = { pod, nodes, state: new Map(), nominated: opts.nominated };
   const statuses = new Map<string, Status>();
 
-  const pre = runPreFilters(profile, ctx);
+  const pre = runPreFilters(profile.filters, ctx);
   if (pre.status) {
     for (const n of nodes) statuses.set(n.name, pre.status);
-    return { kind: 'unschedulable', error: fitError(profile, ctx, statuses, pre.status.reasons.join(', ')) };
+    return unschedulable(profile, ctx, statuses, pre.status.reasons.join(', '));
   }
   let candidates = nodes;
   if (pre.nodeNames) {
@@ -181,12 +142,12 @@ export function schedulePod(profile: Profile, pod: Pod, nodes: NodeInfo[], opts:
   for (let i = 0; i < len && feasible.length < want; i++) {
     const node = candidates[(start + i) % len]!;
     processed++;
-    const s = runFilters(profile, ctx, node);
+    const s = runFiltersWithNominatedPods(profile.filters, ctx, node);
     if (s) statuses.set(node.name, s);
     else feasible.push(node);
   }
   cursor.next = len ? (start + processed) % len : 0;
-  if (feasible.length === 0) return { kind: 'unschedulable', error: fitError(profile, ctx, statuses, '') };
+  if (feasible.length === 0) return unschedulable(profile, ctx, statuses, '');
   if (feasible.length === 1) return { kind: 'scheduled', node: feasible[0]!.name, evaluatedNodes: processed, feasibleNodes: 1 };
 
   // Score.

@@ -38,6 +38,14 @@ export interface EventRecorderOptions {
   cacheSize?: number;
 }
 
+function objectReference(obj: KubeObject): Record<string, unknown> {
+  const m = obj.metadata ?? {};
+  const apiVersion = typeof obj.apiVersion === 'string' ? obj.apiVersion : 'v1';
+  const ref: Record<string, unknown> = { kind: obj.kind, namespace: m.namespace, name: m.name, uid: m.uid, apiVersion, resourceVersion: m.resourceVersion };
+  for (const k of Object.keys(ref)) if (ref[k] === undefined || ref[k] === '') delete ref[k];
+  return ref;
+}
+
 export class EventRecorder {
   private readonly opts: EventRecorderOptions;
   private readonly clock: Clock;
@@ -52,9 +60,9 @@ export class EventRecorder {
     this.cacheSize = opts.cacheSize ?? 4096;
   }
 
-  /** Records an event about `regarding` (fire and forget; flush() waits for the writes). */
-  event(regarding: KubeObject, type: 'Normal' | 'Warning', reason: string, action: string, note: string): void {
-    const p = this.record(regarding, type, reason, action, truncateNote(note)).catch((err) =>
+  /** Records an event about `regarding`, optionally naming a `related` object (fire and forget; flush() waits for the writes). */
+  event(regarding: KubeObject, type: 'Normal' | 'Warning', reason: string, action: string, note: string, related?: KubeObject): void {
+    const p = this.record(regarding, type, reason, action, truncateNote(note), related).catch((err) =>
       log.debug({ err: errorMessage(err), reason }, 'recording an event failed'),
     );
     this.pending.add(p);
@@ -66,7 +74,7 @@ export class EventRecorder {
     await Promise.all([...this.pending]);
   }
 
-  private async record(regarding: KubeObject, type: string, reason: string, action: string, note: string): Promise<void> {
+  private async record(regarding: KubeObject, type: string, reason: string, action: string, note: string, related?: KubeObject): Promise<void> {
     const m = regarding.metadata ?? {};
     const namespace = m.namespace || 'default';
     const key = JSON.stringify([m.uid, m.namespace, m.name, type, reason, action, note]);
@@ -86,9 +94,6 @@ export class EventRecorder {
       }
     }
     const name = `${m.name ?? 'unknown'}.${(BigInt(this.clock.now()) * 1_000_000n + BigInt(this.seq++ % 1_000_000)).toString(16)}`;
-    const apiVersion = typeof regarding.apiVersion === 'string' ? regarding.apiVersion : 'v1';
-    const ref: Record<string, unknown> = { kind: regarding.kind, namespace: m.namespace, name: m.name, uid: m.uid, apiVersion, resourceVersion: m.resourceVersion };
-    for (const k of Object.keys(ref)) if (ref[k] === undefined || ref[k] === '') delete ref[k];
     await this.opts.api.create(EVENTS_V1, namespace, {
       apiVersion: 'events.k8s.io/v1',
       kind: 'Event',
@@ -98,7 +103,8 @@ export class EventRecorder {
       reportingInstance: this.opts.instance,
       action,
       reason,
-      regarding: ref,
+      regarding: objectReference(regarding),
+      ...(related ? { related: objectReference(related) } : {}),
       note,
       type,
     });

@@ -147,12 +147,17 @@ export class NodeInfo {
   }
 }
 
+/** Pods nominated to run on a node (status.nominatedNodeName, or the scheduler's own nominations). */
+export type NominatedPods = (nodeName: string) => readonly Pod[];
+
 /** What one scheduling cycle knows: the pod, the nodes and state plugins share. */
 export interface CycleContext {
   pod: Pod;
   /** Every node of the snapshot. */
   nodes: NodeInfo[];
   state: Map<string, unknown>;
+  /** The pods nominated to each node, which filtering counts as if they ran there. */
+  nominated?: NominatedPods;
 }
 
 export interface FilterPlugin {
@@ -172,6 +177,88 @@ export interface ScorePlugin {
   score(ctx: CycleContext, node: NodeInfo): number;
   /** Rewrites the scores (aligned with `feasible`) into 0..100. */
   normalize?(ctx: CycleContext, feasible: NodeInfo[], scores: number[]): void;
+}
+
+/** The PostFilter verdict: the message for the FitError, and what happens to the pod's nomination. */
+export interface PostFilterOutcome {
+  /** Appended to the FitError message ('' when the plugin succeeded). */
+  message: string;
+  /** Undefined: the pod's nomination stays; '' clears it; a node name nominates the pod there. */
+  nominatedNode?: string;
+  /** The pods to preempt on the nominated node, most important first. */
+  victims?: Pod[];
+}
+
+/** A PostFilter plugin (the default one is preemption): runs when no node fits the pod. */
+export interface PostFilterPlugin {
+  name: string;
+  postFilter(ctx: CycleContext, filters: FilterPlugin[], statuses: ReadonlyMap<string, Status>): PostFilterOutcome;
+}
+
+export function podPriority(pod: Pod): number {
+  return typeof pod.spec?.priority === 'number' ? pod.spec.priority : 0;
+}
+
+/** Every Filter plugin in order; the first failure, tagged with its plugin (undefined: the pod fits). */
+export function runFilters(filters: FilterPlugin[], ctx: CycleContext, node: NodeInfo): Status | undefined {
+  for (const p of filters) {
+    const s = p.filter(ctx, node);
+    if (!isSuccess(s)) return { ...s!, plugin: p.name };
+  }
+  return undefined;
+}
+
+/** PreFilter of every plugin; a rejection, or the nodes a plugin narrows the pod to. */
+export function runPreFilters(filters: FilterPlugin[], ctx: CycleContext): { status?: Status; nodeNames?: Set<string> } {
+  let nodeNames: Set<string> | undefined;
+  for (const p of filters) {
+    const s = p.preFilter?.(ctx);
+    if (!isSuccess(s)) return { status: { ...s!, plugin: p.name } };
+    const narrowed = (p as { preFilterNodes?: (c: CycleContext) => Set<string> | undefined }).preFilterNodes?.(ctx);
+    if (narrowed) nodeNames = nodeNames ? new Set([...nodeNames].filter((n) => narrowed.has(n))) : narrowed;
+  }
+  return { nodeNames };
+}
+
+/**
+ * The cycle as if `trial` (a copy of one node with pods added or removed) replaced that node.
+ * PreFilter state summed over nodes (pod affinity, topology spreading) is recomputed when the
+ * changed pods could alter it, as upstream's PreFilterExtensions AddPod/RemovePod keep it.
+ */
+export function trialCycle(filters: FilterPlugin[], ctx: CycleContext, trial: NodeInfo, changed: Iterable<PodInfo>): CycleContext {
+  const pod = ctx.pod;
+  let crossNode = (pod.spec?.topologySpreadConstraints?.length ?? 0) > 0 || podInfo(pod).hasAffinity;
+  if (!crossNode) for (const c of changed) if (c.hasRequiredAntiAffinity) crossNode = true;
+  if (!crossNode) return ctx;
+  const next: CycleContext = { ...ctx, nodes: ctx.nodes.map((n) => (n.name === trial.name ? trial : n)), state: new Map() };
+  runPreFilters(filters, next);
+  return next;
+}
+
+/**
+ * RunFilterPluginsWithNominatedPods: where pods of at least the pod's priority are nominated
+ * to the node, the pod must fit both with them there and without them (their room is spoken
+ * for, and they may yet go elsewhere).
+ */
+export function runFiltersWithNominatedPods(filters: FilterPlugin[], ctx: CycleContext, node: NodeInfo): Status | undefined {
+  const nominated = ctx.nominated?.(node.name);
+  if (nominated?.length) {
+    const prio = podPriority(ctx.pod);
+    const self = podKeyOf(ctx.pod);
+    let trial: NodeInfo | undefined;
+    const added: PodInfo[] = [];
+    for (const p of nominated) {
+      if (podPriority(p) < prio || podKeyOf(p) === self) continue;
+      trial ??= node.clone();
+      trial.addPod(p);
+      added.push(trial.pods.get(podKeyOf(p))!);
+    }
+    if (trial) {
+      const s = runFilters(filters, trialCycle(filters, ctx, trial, added), trial);
+      if (s) return s;
+    }
+  }
+  return runFilters(filters, ctx, node);
 }
 
 /**

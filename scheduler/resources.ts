@@ -121,19 +121,24 @@ export function podRequests(pod: Pod, nonMissing = false): Resource {
   return reqs;
 }
 
+/** Whether a container, init container or the overhead of the pod names the resource (a hot path of scoring: no allocations). */
+function requestsResource(pod: Pod, name: string): boolean {
+  for (const list of [pod.spec?.containers, pod.spec?.initContainers]) {
+    for (const c of list ?? []) if (c.resources?.requests && name in c.resources.requests) return true;
+  }
+  return !!pod.spec?.overhead && name in pod.spec.overhead;
+}
+
 /**
  * The incoming pod's request of one resource for scoring (schedutil.GetRequestForResource):
  * with `nonZero`, an unset CPU or memory request of the whole pod counts as the default.
  */
 export function requestForResource(pod: Pod, reqs: Resource, resource: string, nonZero: boolean): number {
-  const set = (name: string) =>
-    [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].some((c) => c.resources?.requests && name in c.resources.requests) ||
-    (!!pod.spec?.overhead && name in pod.spec.overhead);
   switch (resource) {
     case 'cpu':
-      return nonZero && !set('cpu') ? DEFAULT_MILLI_CPU_REQUEST : reqs.milliCPU;
+      return nonZero && !requestsResource(pod, 'cpu') ? DEFAULT_MILLI_CPU_REQUEST : reqs.milliCPU;
     case 'memory':
-      return nonZero && !set('memory') ? DEFAULT_MEMORY_REQUEST : reqs.memory;
+      return nonZero && !requestsResource(pod, 'memory') ? DEFAULT_MEMORY_REQUEST : reqs.memory;
     case 'ephemeral-storage':
       return reqs.ephemeralStorage;
     default:

@@ -13,9 +13,14 @@ import { InformerFactory, type Informer } from '../controllers/runtime/informer.
 import { LeaderElector } from '../controllers/runtime/leaderelection.ts';
 import { rfc3339 } from '../controllers/runtime/types.ts';
 import { logger } from '../lib/logger.ts';
+import { bindPodVolumes, PreBindError } from './volume-binding.ts';
 import { defaultProfile, schedulePod, type Profile } from './algorithm.ts';
 import { SchedulerCache } from './cache.ts';
 import { EventRecorder } from './events.ts';
+import { podKeyOf, podPriority, type PostFilterOutcome } from './framework.ts';
+import { executePreemption } from './preemption/execute.ts';
+import { Nominator } from './preemption/nominator.ts';
+import type { PodDisruptionBudget } from './preemption/victims.ts';
 import { compileLabelSelector, type Selector } from './labels.ts';
 import { podKey, SchedulingQueue, type QueuedPodInfo, type QueueOptions } from './queue.ts';
 import { DEFAULT_SCHEDULER_NAME, type LabelSelector, type Node, type Pod, type PodCondition } from './types.ts';
@@ -29,6 +34,10 @@ export const REPLICATIONCONTROLLERS: ResourceRef = { group: '', version: 'v1', r
 export const REPLICASETS: ResourceRef = { group: 'apps', version: 'v1', resource: 'replicasets', namespaced: true, kind: 'ReplicaSet' };
 export const STATEFULSETS: ResourceRef = { group: 'apps', version: 'v1', resource: 'statefulsets', namespaced: true, kind: 'StatefulSet' };
 export const NAMESPACES: ResourceRef = { group: '', version: 'v1', resource: 'namespaces', namespaced: false, kind: 'Namespace' };
+export const PDBS: ResourceRef = { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets', namespaced: true, kind: 'PodDisruptionBudget' };
+
+/** How long the scheduling loop runs cycles back to back before yielding to the event loop. */
+const CYCLES_SLICE_MS = 10;
 
 /** The pods the scheduler watches: everything not finished (finished pods free their node). */
 export const POD_FIELD_SELECTOR = 'status.phase!=Succeeded,status.phase!=Failed';
@@ -79,6 +88,7 @@ interface Listers {
   rss: Informer;
   sss: Informer;
   namespaces: Informer;
+  pdbs: Informer<PodDisruptionBudget>;
 }
 
 /** helper.DefaultSelector: the selectors of the Services and the controller selecting the pod, ANDed. */
@@ -119,6 +129,9 @@ class SchedulerCore {
   private readonly recorder: EventRecorder;
   private readonly cursor = { next: 0 };
   private readonly bindings = new Set<Promise<void>>();
+  /** Pods nominated to nodes where their victims are terminating. */
+  private readonly nominator = new Nominator();
+  private readonly preemptions = new Set<Promise<void>>();
   private loop: Promise<void> | undefined;
   private stopped = false;
 
@@ -135,12 +148,14 @@ class SchedulerCore {
       rss: this.factory.informer(REPLICASETS),
       sss: this.factory.informer(STATEFULSETS),
       namespaces: this.factory.informer(NAMESPACES),
+      pdbs: this.factory.informer<PodDisruptionBudget>(PDBS),
     };
     this.profile = defaultProfile({
       schedulerName: opts.schedulerName,
       percentageOfNodesToScore: opts.percentageOfNodesToScore,
       defaultSelector: (pod) => defaultSelectorFor(pod, this.listers),
       namespaceLabels: (ns) => this.listers.namespaces.store.getByName(undefined, ns)?.metadata?.labels,
+      preemption: { pdbs: () => this.listers.pdbs.store.list() },
     });
     this.queue = new SchedulingQueue(opts.queue);
     this.recorder = new EventRecorder({ api: client, component: opts.schedulerName, instance: `${opts.schedulerName}-${hostname()}` });
@@ -157,20 +172,30 @@ class SchedulerCore {
         if (assigned(pod)) {
           cache.addPod(pod);
           queue.moveAllToActiveOrBackoff('AssignedPodAdd');
-        } else if (this.responsible(pod)) queue.add(pod);
+        } else if (this.responsible(pod)) {
+          this.nominator.add(pod);
+          queue.add(pod);
+        }
       },
       update: (oldPod, pod) => {
         if (assigned(pod)) {
           const wasAssigned = assigned(oldPod);
-          if (!wasAssigned) queue.delete(pod);
+          if (!wasAssigned) {
+            queue.delete(pod);
+            this.nominator.delete(pod);
+          }
           const wasAssumed = cache.isAssumed(pod);
           cache.updatePod(pod);
           // A pod newly placed (by someone else) or relabeled may satisfy (anti-)affinity or spreading.
           if (!wasAssigned && !wasAssumed) queue.moveAllToActiveOrBackoff('AssignedPodAdd');
           else if (wasAssigned && JSON.stringify(oldPod.metadata?.labels ?? {}) !== JSON.stringify(pod.metadata?.labels ?? {})) queue.moveAllToActiveOrBackoff('AssignedPodUpdate');
-        } else if (this.responsible(pod)) queue.update(oldPod, pod);
+        } else if (this.responsible(pod)) {
+          this.nominator.update(oldPod, pod);
+          queue.update(oldPod, pod);
+        }
       },
       delete: (pod) => {
+        this.nominator.delete(pod);
         if (assigned(pod) || cache.isAssumed(pod)) {
           cache.removePod(pod);
           queue.moveAllToActiveOrBackoff('AssignedPodDelete');
@@ -205,11 +230,12 @@ class SchedulerCore {
     this.queue.close();
     await this.factory.stop();
     await this.loop;
-    await Promise.all([...this.bindings]);
+    await Promise.all([...this.bindings, ...this.preemptions]);
     await this.recorder.flush();
   }
 
   private async run(): Promise<void> {
+    let slice = performance.now();
     for (;;) {
       const info = await this.queue.pop();
       if (!info || this.stopped) return;
@@ -219,8 +245,12 @@ class SchedulerCore {
         log.error({ err, pod: info.key }, 'scheduling cycle failed');
         this.queue.requeueFailed(info, this.queue.schedulingCycle(), false);
       }
-      // Let informer events and bindings in between cycles.
-      await new Promise<void>((r) => setImmediate(r));
+      // Let informer events and bindings in between cycles, every few milliseconds: one cycle
+      // per event-loop turn would starve the scheduler behind a busy API server in this process.
+      if (performance.now() - slice >= CYCLES_SLICE_MS) {
+        await new Promise<void>((r) => setImmediate(r));
+        slice = performance.now();
+      }
     }
   }
 
@@ -237,23 +267,47 @@ class SchedulerCore {
       this.queue.done(info.key);
       return;
     }
-    const result = schedulePod(this.profile, pod, this.cache.nodeList(), { cursor: this.cursor });
+    const result = schedulePod(this.profile, pod, this.cache.nodeList(), { cursor: this.cursor, nominated: (node) => this.nominator.podsOn(node) });
     if (result.kind !== 'scheduled') {
       const message = result.kind === 'unschedulable' ? result.error.message : result.message;
       const plugins = result.kind === 'unschedulable' ? [...result.error.statuses.values()].map((s) => s.plugin ?? '').filter((p) => p) : [];
-      this.failed(info, cycle, 'Unschedulable', message, plugins);
+      const nominated = result.kind === 'unschedulable' ? this.nominate(pod, result.postFilter) : undefined;
+      this.failed(info, cycle, 'Unschedulable', message, plugins, nominated);
       return;
     }
     const assumed: Pod = { ...pod, spec: { ...pod.spec, nodeName: result.node } };
+    this.nominator.delete(pod);
     this.cache.assumePod(assumed);
     this.queue.done(info.key);
     const p = this.bind(info, assumed, result.node, cycle).finally(() => this.bindings.delete(p));
     this.bindings.add(p);
   }
 
+  /**
+   * Applies the PostFilter outcome: the pod's nomination, and the preemption it calls for
+   * (carried out in the background; the victims' deletions requeue the pod). Returns the
+   * nominatedNodeName to write ('' clears it), or undefined to leave it.
+   */
+  private nominate(pod: Pod, outcome: PostFilterOutcome | undefined): string | undefined {
+    const node = outcome?.nominatedNode;
+    if (node === undefined) return undefined;
+    if (!node) {
+      this.nominator.delete(pod);
+      return '';
+    }
+    const prio = podPriority(pod);
+    const displaced = this.nominator.podsOn(node).filter((p) => podPriority(p) < prio && podKeyOf(p) !== podKeyOf(pod));
+    for (const p of displaced) this.nominator.delete(p);
+    this.nominator.add(pod, node);
+    const p = executePreemption({ client: this.client, recorder: this.recorder, pods: PODS }, pod, node, outcome?.victims ?? [], displaced).finally(() => this.preemptions.delete(p));
+    this.preemptions.add(p);
+    return node;
+  }
+
   private async bind(info: QueuedPodInfo, pod: Pod, node: string, cycle: number): Promise<void> {
     const m = pod.metadata ?? {};
     try {
+      await bindPodVolumes(this.client, pod, node, { cancelled: () => this.stopped || !this.current(pod) });
       await this.client.request('POST', resourcePath(PODS, m.namespace, m.name ?? '', 'binding'), {
         body: { apiVersion: 'v1', kind: 'Binding', metadata: { name: m.name, namespace: m.namespace, uid: m.uid }, target: { apiVersion: 'v1', kind: 'Node', name: node } },
       });
@@ -266,7 +320,7 @@ class SchedulerCore {
         return;
       }
       log.info({ pod: info.key, node, err: errorMessage(err) }, 'binding failed');
-      this.failed(info, cycle, 'SchedulerError', `binding rejected: running Bind plugin "DefaultBinder": ${errorMessage(err)}`);
+      this.failed(info, cycle, 'SchedulerError', err instanceof PreBindError ? err.message : `binding rejected: running Bind plugin "DefaultBinder": ${errorMessage(err)}`);
       return;
     }
     log.debug({ pod: info.key, node }, 'bound');
@@ -274,7 +328,7 @@ class SchedulerCore {
   }
 
   /** handleSchedulingFailure: re-queue, a FailedScheduling event and the PodScheduled=False condition. */
-  private failed(info: QueuedPodInfo, cycle: number, reason: 'Unschedulable' | 'SchedulerError', message: string, plugins: string[] = []): void {
+  private failed(info: QueuedPodInfo, cycle: number, reason: 'Unschedulable' | 'SchedulerError', message: string, plugins: string[] = [], nominatedNode?: string): void {
     const latest = this.current(info.pod);
     if (!latest || assigned(latest)) {
       this.queue.done(info.key);
@@ -283,12 +337,14 @@ class SchedulerCore {
     this.queue.requeueFailed(info, cycle, reason === 'Unschedulable', plugins);
     log.debug({ pod: info.key, reason, message }, 'unable to schedule pod');
     this.recorder.event(latest, 'Warning', 'FailedScheduling', 'Scheduling', message);
-    void this.setUnschedulable(latest, reason, message);
+    void this.setUnschedulable(latest, reason, message, nominatedNode);
   }
 
-  private async setUnschedulable(pod: Pod, reason: string, message: string): Promise<void> {
+  /** The PodScheduled=False condition and, when given, status.nominatedNodeName ('' clears it). */
+  private async setUnschedulable(pod: Pod, reason: string, message: string, nominatedNode?: string): Promise<void> {
     const existing = (pod.status?.conditions ?? []).find((c) => c.type === 'PodScheduled');
-    if (existing && existing.status === 'False' && existing.reason === reason && existing.message === message) return;
+    const nominationChanges = nominatedNode !== undefined && nominatedNode !== (pod.status?.nominatedNodeName ?? '');
+    if (!nominationChanges && existing && existing.status === 'False' && existing.reason === reason && existing.message === message) return;
     const cond: PodCondition = {
       type: 'PodScheduled',
       status: 'False',
@@ -300,7 +356,7 @@ class SchedulerCore {
     const m = pod.metadata ?? {};
     try {
       await this.client.request('PATCH', resourcePath(PODS, m.namespace, m.name ?? '', 'status'), {
-        body: { metadata: { uid: m.uid }, status: { conditions: [cond] } },
+        body: { metadata: { uid: m.uid }, status: { conditions: [cond], ...(nominationChanges ? { nominatedNodeName: nominatedNode || null } : {}) } },
         contentType: 'application/strategic-merge-patch+json',
       });
     } catch (err) {

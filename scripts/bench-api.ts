@@ -18,6 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { parse as parseYaml } from 'yaml';
 import { startEtcd, type EtcdProcess } from '../conformance/support/etcd-process.ts';
 import { startK8ts, upHasFlag, type K8tsProcess } from '../conformance/support/k8ts-process.ts';
+import { processCpuSec } from './lib/proc.ts';
 import { summarize, type LatencySummary } from './lib/stats.ts';
 
 // ---- arguments ----
@@ -172,19 +173,6 @@ interface PhaseResult {
   /** API server CPU milliseconds per operation (from /proc; NaN elsewhere): less sensitive to a busy machine than latency. */
   serverCpuMsPerOp: number;
   notes: Record<string, string | number>;
-}
-
-/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat; NaN where that is missing. */
-function processCpuSec(pid: number | undefined): number {
-  if (!pid) return NaN;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
 }
 
 let serverPid: number | undefined;

@@ -10,6 +10,7 @@ import type { OpenApiHandler } from './app.ts';
 import { openApiHandler } from './openapi.ts';
 import { bindingHandlers } from './binding.ts';
 import { evictionHandlers } from './eviction.ts';
+import { metricsHandlers } from './metrics-api.ts';
 import type { RestExtensions, SubresourceHandler } from './rest.ts';
 
 export interface DefaultExtensions {
@@ -33,5 +34,5 @@ export const applyPatch: NonNullable<RestExtensions['applyPatch']> = (contentTyp
 };
 
 export async function defaultExtensions(registry: Registry): Promise<DefaultExtensions> {
-  return { extensions: { applyPatch }, subresources: new Map([...bindingHandlers(), ...evictionHandlers()]), openapi: openApiHandler(registry) };
+  return { extensions: { applyPatch }, subresources: new Map([...bindingHandlers(), ...evictionHandlers(), ...metricsHandlers()]), openapi: openApiHandler(registry) };
 }

@@ -296,8 +296,10 @@ export async function serveResource(ctx: RestContext, req: Request, res: Respons
   const method = req.method;
   const { d } = r;
 
-  // A core resource served entirely by its own handler (the legacy bindings: POST only, nothing stored).
-  if (!r.subresource && !d.group && ctx.subresources.has(d.plural)) return ctx.subresources.get(d.plural)!(req, res, r, ctx);
+  // A resource served entirely by its own handler: the legacy bindings (POST only, nothing
+  // stored) under their plural, computed resources of a group (metrics) under <group>/<plural>.
+  const whole = r.subresource ? undefined : ctx.subresources.get(d.group ? `${d.group}/${d.plural}` : d.plural);
+  if (whole) return whole(req, res, r, ctx);
 
   if (r.subresource) {
     const custom = ctx.subresources.get(`${d.group}/${d.plural}/${r.subresource}`) ?? ctx.subresources.get(`${d.plural}/${r.subresource}`);
@@ -678,6 +680,13 @@ async function serveScale(ctx: RestContext, req: Request, res: Response, r: Reso
 
 // --- watch ----------------------------------------------------------------------------
 
+/** The last event line encoded: the watchers of one event share their (read-only) event object, so each is encoded once. */
+let lastLine: { type: string; object: unknown; line: string } | undefined;
+function watchLine(ev: WatchEventOut): string {
+  if (lastLine?.object !== ev.object || lastLine.type !== ev.type) lastLine = { type: ev.type, object: ev.object, line: JSON.stringify({ type: ev.type, object: ev.object }) + '\n' };
+  return lastLine.line;
+}
+
 async function serveWatch(ctx: RestContext, req: Request, res: Response, r: ResourceRequest): Promise<void> {
   const q = req.query as Query;
   const output = outputFor(req, true);
@@ -715,17 +724,30 @@ async function serveWatch(ctx: RestContext, req: Request, res: Response, r: Reso
     res.setHeader('Transfer-Encoding', 'chunked');
     res.flushHeaders();
   };
+  // The events written in one tick leave in one socket write (one TLS record, one read for the client).
+  let corked = false;
+  const uncork = () => {
+    if (!corked) return;
+    corked = false;
+    res.uncork();
+  };
   const finish = () => {
     if (ended) return;
     ended = true;
     clearTimeout(timer);
     watch?.stop();
     start();
+    uncork();
     res.end();
   };
   const write = (ev: WatchEventOut) => {
     if (ended) return;
     start();
+    if (!corked) {
+      corked = true;
+      res.cork();
+      process.nextTick(uncork);
+    }
     let object: unknown = ev.object;
     if (ev.type !== 'ERROR' && ev.type !== 'BOOKMARK' && (output.kind === 'table' || output.kind === 'partial')) {
       const obj = ev.object as KubeObject;
@@ -735,7 +757,7 @@ async function serveWatch(ctx: RestContext, req: Request, res: Response, r: Reso
           : partialObjectMetadata(obj, tableOpts!.version);
       headersSent = true;
     }
-    res.write(JSON.stringify({ type: ev.type, object }) + '\n');
+    res.write(object === ev.object ? watchLine(ev) : JSON.stringify({ type: ev.type, object }) + '\n');
   };
   const timer = setTimeout(finish, timeoutMs);
   let watch: { stop(): void } | undefined;

@@ -5,8 +5,11 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Store } from '../storage/store.ts';
 import { ApiError } from '../api/errors.ts';
-import type { Registry } from '../api/registry/registry.ts';
+import { systemPriorityClasses } from '../api/admission/priority.ts';
+import type { KubeObject, ResourceDescriptor } from '../api/registry/descriptor.ts';
 import { builtinRegistry } from '../api/resources/index.ts';
+import { metricsResources } from '../api/metrics/resources.ts';
+import { Registry } from '../api/registry/registry.ts';
 import { RegistryStore } from '../api/storage/registry-store.ts';
 import type { WatchCacheOptions } from '../api/storage/watch-cache.ts';
 import { logger } from '../lib/logger.ts';
@@ -43,29 +46,42 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
+async function createIfMissing(storage: RegistryStore, d: ResourceDescriptor, obj: KubeObject): Promise<void> {
+  try {
+    await storage.create(d, undefined, obj);
+  } catch (err) {
+    if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
+  }
+}
+
 /** Creates the namespaces every cluster has (idempotent). */
 export async function ensureDefaultNamespaces(storage: RegistryStore, registry: Registry): Promise<void> {
   const d = registry.get('', 'v1', 'namespaces');
   if (!d) return;
-  for (const name of DEFAULT_NAMESPACES) {
-    try {
-      await storage.create(d, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-    } catch (err) {
-      if (err instanceof ApiError && err.reason === 'AlreadyExists') continue;
-      throw err;
-    }
-  }
+  for (const name of DEFAULT_NAMESPACES) await createIfMissing(storage, d, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+}
+
+/** Creates system-node-critical and system-cluster-critical when missing (upstream's scheduling post-start hook). */
+export async function ensureSystemPriorityClasses(storage: RegistryStore, registry: Registry): Promise<void> {
+  const d = registry.get('scheduling.k8s.io', 'v1', 'priorityclasses');
+  if (!d) return;
+  for (const pc of systemPriorityClasses()) await createIfMissing(storage, d, pc);
 }
 
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const host = options.host ?? '127.0.0.1';
   const pki = ensurePki(join(options.dataDir, 'pki'));
-  const registry = options.registry ?? builtinRegistry();
+  // The built-in resources, and the resource metrics API that a cluster serves through
+  // metrics-server behind the aggregator (listed after the built-in groups, as there). The
+  // OpenAPI documents describe the built-in ones: the metrics kinds have no schemas here.
+  const builtin = options.registry ?? builtinRegistry();
+  const registry = options.registry ?? new Registry([...builtin.descriptors, ...metricsResources]);
   const storage = new RegistryStore({ store: options.store, registry, watchCache: options.watchCache });
   await storage.start();
   await ensureDefaultNamespaces(storage, registry);
+  await ensureSystemPriorityClasses(storage, registry);
 
-  const defaults = await defaultExtensions(registry);
+  const defaults = await defaultExtensions(builtin);
   const serverAddressRef = { value: `${host}:${options.port}` };
   const app = createApp({
     registry,

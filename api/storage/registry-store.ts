@@ -15,6 +15,10 @@ import { listPrefix, objectKey, resourcePrefix } from './keys.ts';
 import { WatchCache, decodeStored, type CacheEvent, type CachedObject, type WatchCacheOptions } from './watch-cache.ts';
 import { logger } from '../../lib/logger.ts';
 import { checkPodLimits, defaultPodLimits } from '../admission/limit-ranger.ts';
+import { admitPodPriority, checkPriorityClassDefault, preservePodPriority } from '../admission/priority.ts';
+import { admitDefaultTolerationSeconds } from '../admission/default-toleration-seconds.ts';
+import { admitClaimStorageClass } from '../admission/default-storage-class.ts';
+import { chargeQuotas } from '../admission/resource-quota.ts';
 import { ServiceAllocator } from './service-allocator.ts';
 import { updateManagedFields, type ManagedFieldsEntry } from '../apply/managed-fields.ts';
 
@@ -117,6 +121,10 @@ const RETURN_DELETED_OBJECT = new Set(['pods', 'namespaces', 'services', 'custom
 const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 const MAX_RETRIES = 10;
+const isCorePods = (d: ResourceDescriptor) => d.storageResource === 'pods' && !d.group;
+const isPriorityClasses = (d: ResourceDescriptor) => d.storageResource === 'priorityclasses' && d.group === 'scheduling.k8s.io';
+/** Each failed quota charge means another create was charged: enough for a burst of concurrent creates. */
+const QUOTA_RETRIES = 100;
 
 export const EXPIRED_CONTINUE_MESSAGE =
   'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.';
@@ -268,6 +276,11 @@ export class RegistryStore {
   private readonly caches = new Map<string, WatchCache>();
   private readonly cacheOptions: WatchCacheOptions;
   private serviceAllocator?: ServiceAllocator;
+  /**
+   * The served forms of the stored objects last delivered to watchers: every watcher of one
+   * event gets the same copy (read-only), instead of one deep copy per watcher.
+   */
+  private readonly servedForWatchers: { d: ResourceDescriptor; stored: KubeObject; served: KubeObject }[] = [];
 
   constructor(options: RegistryStoreOptions) {
     this.store = options.store;
@@ -513,6 +526,35 @@ export class RegistryStore {
     return cache.snapshot(prefix).map((o) => o.obj);
   }
 
+  /** The StorageClasses, for DefaultStorageClass admission of new claims (read-your-writes, as limitRanges). */
+  private async storageClasses(): Promise<KubeObject[]> {
+    const cache = this.cache('storageclasses');
+    const prefix = listPrefix('storageclasses', undefined);
+    await cache.waitFresh(await this.currentRevision(prefix));
+    return cache.snapshot(prefix).map((o) => o.obj);
+  }
+
+  /**
+   * The namespace's ResourceQuotas as stored (resourceVersion = modRevision), for quota
+   * admission. The cache as it is on a first try (the charge's transaction catches a stale
+   * quota); caught up with the store on a retry.
+   */
+  private async resourceQuotas(namespace: string, fresh: boolean): Promise<KubeObject[]> {
+    const cache = this.cache('resourcequotas');
+    const prefix = listPrefix('resourcequotas', namespace);
+    if (fresh) await cache.waitFresh(await this.currentRevision(prefix));
+    else await cache.start();
+    return cache.snapshot(prefix).map((o) => o.obj);
+  }
+
+  /** The PriorityClasses, for Priority admission (read-your-writes, as limitRanges). */
+  private async priorityClasses(): Promise<KubeObject[]> {
+    const cache = this.cache('priorityclasses');
+    const prefix = listPrefix('priorityclasses', undefined);
+    await cache.waitFresh(await this.currentRevision(prefix));
+    return cache.snapshot(prefix).map((o) => o.obj);
+  }
+
   /** Upstream EnsureObjectNamespaceMatchesRequestNamespace. */
   private matchNamespace(d: ResourceDescriptor, meta: ObjectMeta, namespace: string | undefined): void {
     const requestNs = d.namespaced ? (namespace ?? '') : '';
@@ -530,6 +572,7 @@ export class RegistryStore {
   }
 
   async create(d: ResourceDescriptor, namespace: string | undefined, input: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    let quotaRetries = 0;
     for (let attempt = 0; ; attempt++) {
       const obj = clone(input);
       obj.apiVersion = apiVersionOf(d);
@@ -563,9 +606,16 @@ export class RegistryStore {
       if (d.namespaced) await this.admitNamespace(d, meta.namespace!, meta.name ?? '');
       const limitRanges = d.storageResource === 'pods' && !d.group ? await this.limitRanges(meta.namespace!) : [];
       if (limitRanges.length) defaultPodLimits(obj, limitRanges);
+      if (isCorePods(d)) admitPodPriority(obj, await this.priorityClasses(), generated ? meta.generateName! : meta.name!);
+      if (isCorePods(d)) admitDefaultTolerationSeconds(obj);
+      if (d.storageResource === 'persistentvolumeclaims' && !d.group) admitClaimStorageClass(obj, await this.storageClasses());
       const errs = d.strategy.validate(obj);
       if (errs.length) throw apiErrors.invalid(d.kind, d.group, meta.name!, errs);
       if (limitRanges.length) checkPodLimits(obj, limitRanges);
+      if (isPriorityClasses(d)) checkPriorityClassDefault(obj, await this.priorityClasses());
+      // ResourceQuota admission: the quotas this object grows are written with it, below.
+      const quotas = d.namespaced ? await this.resourceQuotas(meta.namespace!, quotaRetries > 0) : [];
+      const charged = chargeQuotas(d, obj, quotas, ctx.now.getTime());
       const key = this.key(d, meta.namespace, meta.name!);
       if (opts.dryRun) {
         if (await this.readKv(key)) {
@@ -575,11 +625,21 @@ export class RegistryStore {
         return clone(obj);
       }
       const stored = this.toStorage(d, obj);
+      const quotaKeys = charged.map((q) => objectKey('resourcequotas', q.metadata?.namespace, q.metadata!.name!));
       const res = await this.store.txn({
-        compare: [{ key, target: 'createRevision', result: '=', value: 0 }],
-        success: [{ type: 'put', key, value: encodeForStore(stored) }],
+        compare: [
+          { key, target: 'createRevision', result: '=', value: 0 },
+          ...charged.map((q, i) => ({ key: quotaKeys[i]!, target: 'modRevision' as const, result: '=' as const, value: Number(q.metadata?.resourceVersion) })),
+        ],
+        success: [{ type: 'put', key, value: encodeForStore(stored) }, ...charged.map((q, i) => ({ type: 'put' as const, key: quotaKeys[i]!, value: encodeForStore(q) }))],
       });
       if (!res.succeeded) {
+        // A quota changed since it was read (another create charged it): evaluate again.
+        if (charged.length && !(await this.readKv(key))) {
+          if (quotaRetries++ < QUOTA_RETRIES) continue;
+          const q = charged[0]!.metadata!.name!;
+          throw apiErrors.conflict('resourcequotas', '', q, 'the object has been modified; please apply your changes to the latest version and try again');
+        }
         if (generated && attempt < 5) continue;
         throw apiErrors.alreadyExists(d.plural, d.group, meta.name!);
       }
@@ -697,6 +757,8 @@ export class RegistryStore {
         next = obj;
       } else {
         d.strategy.defaults(obj);
+        if (isCorePods(d)) preservePodPriority(obj, old);
+        if (isCorePods(d)) admitDefaultTolerationSeconds(obj);
         fillObjectMetaForUpdate(meta, old.metadata ?? {});
         if (d.strategy.prepareForUpdate) d.strategy.prepareForUpdate(obj, old, ctx);
         else if (d.subresources.status) {
@@ -714,6 +776,7 @@ export class RegistryStore {
         ...(raw ? [] : status ? (d.strategy.validateStatusUpdate?.(next, old) ?? []) : finalize ? (d.strategy.validateFinalizeUpdate?.(next, old) ?? []) : d.strategy.validateUpdate(next, old)),
       ];
       if (errs.length) throw apiErrors.invalid(d.kind, d.group, name, errs);
+      if (!status && isPriorityClasses(d)) checkPriorityClassDefault(next, await this.priorityClasses());
       if (!status && d.strategy.tracksGeneration && specPart(next) !== specPart(old)) {
         nextMeta.generation = (old.metadata?.generation ?? 0) + 1;
       }
@@ -981,7 +1044,7 @@ export class RegistryStore {
       if (annotations) metadata.annotations = annotations;
       emit({ type: 'BOOKMARK', object: { kind: d.kind, apiVersion: apiVersionOf(d), metadata } });
     };
-    const served = (obj: KubeObject) => this.toServed(d, obj);
+    const served = (obj: KubeObject) => this.servedForWatch(d, obj);
     const onEvent = (ev: CacheEvent) => {
       if (stopped) return;
       lastRv = Math.max(lastRv, ev.rev);
@@ -1061,6 +1124,16 @@ export class RegistryStore {
     return res.header.revision;
   }
 
+  /** toServed for watch events: shared by the watchers of an event (they only read and encode it). */
+  private servedForWatch(d: ResourceDescriptor, stored: KubeObject): KubeObject {
+    const memo = this.servedForWatchers;
+    for (const m of memo) if (m.stored === stored && m.d === d) return m.served;
+    const served = this.toServed(d, stored);
+    // An event's object and its previous state, for a few descriptors (versions) at most.
+    if (memo.unshift({ d, stored, served }) > 4) memo.pop();
+    return served;
+  }
+
   /** Upstream cacheWatcher.convertToWatchEvent: selector transitions become ADDED / DELETED. */
   private toWatchEvent(
     ev: CacheEvent,
@@ -1078,10 +1151,7 @@ export class RegistryStore {
     const oldPasses = prev ? predicate(prev) : false;
     if (curPasses && oldPasses) return { type: 'MODIFIED', object: cur };
     if (curPasses) return { type: 'ADDED', object: cur };
-    if (oldPasses && prev) {
-      prev.metadata = { ...(prev.metadata ?? {}), resourceVersion: String(ev.rev) };
-      return { type: 'DELETED', object: prev };
-    }
+    if (oldPasses && prev) return { type: 'DELETED', object: { ...prev, metadata: { ...(prev.metadata ?? {}), resourceVersion: String(ev.rev) } } };
     return undefined;
   }
 }

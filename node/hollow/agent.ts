@@ -16,12 +16,16 @@ import { logger } from '../../lib/logger.ts';
 import { indexFromName, nodeInternalIP, nodePodCIDR, PodIPAllocator } from './ipam.ts';
 import { nodeLabels, nodeObject, nodeStatus, type HollowCapacity, type HollowNodeSpec } from './node-object.ts';
 import { adoptRuntime, advance, DEFAULT_TIMING, newRuntime, renderStatus, type HollowTiming, type PodRuntime } from './pod-lifecycle.ts';
+import { encodeUsageReport, USAGE_ANNOTATION } from '../../api/metrics/usage-report.ts';
+import { ensureIndex } from '../../controllers/runtime/controller-ref.ts';
+import { usageReport } from './usage.ts';
 
 const log = logger.child({ component: 'hollow-node' });
 
 export const NODES: ResourceRef = { group: '', version: 'v1', resource: 'nodes', namespaced: false, kind: 'Node' };
 export const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods', namespaced: true, kind: 'Pod' };
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
+const NODE_NAME_INDEX = 'nodeName';
 
 export interface HollowNodesOptions {
   client: ApiClient | ClientConfig;
@@ -43,7 +47,7 @@ export interface HollowNodesOptions {
   leaseRenewMs?: number;
   /** Default 60 s. */
   statusUpdateMs?: number;
-  /** Pod workers (default 8). */
+  /** Pod workers shared by the nodes (default 8 per node, at most 64: a kubelet works on its pods in parallel). */
   workers?: number;
   clock?: Clock;
 }
@@ -151,17 +155,24 @@ class HollowNode {
     try {
       const lease = await this.api.get(LEASES, NODE_LEASE_NAMESPACE, this.name);
       const spec = { ...((lease.spec as J) ?? {}), holderIdentity: this.name, leaseDurationSeconds: this.pool.leaseDurationSeconds, renewTime };
-      await this.api.update(LEASES, NODE_LEASE_NAMESPACE, { ...lease, spec });
+      const metadata = { ...lease.metadata, annotations: { ...lease.metadata?.annotations, ...this.usageAnnotation() } };
+      await this.api.update(LEASES, NODE_LEASE_NAMESPACE, { ...lease, metadata, spec });
     } catch (err) {
       if (!isNotFound(err)) throw err;
       const owner = this.uid ? [{ apiVersion: 'v1', kind: 'Node', name: this.name, uid: this.uid }] : undefined;
       await this.api.create(LEASES, NODE_LEASE_NAMESPACE, {
         apiVersion: 'coordination.k8s.io/v1',
         kind: 'Lease',
-        metadata: { name: this.name, namespace: NODE_LEASE_NAMESPACE, ownerReferences: owner },
+        metadata: { name: this.name, namespace: NODE_LEASE_NAMESPACE, ownerReferences: owner, annotations: this.usageAnnotation() },
         spec: { holderIdentity: this.name, leaseDurationSeconds: this.pool.leaseDurationSeconds, renewTime },
       });
     }
+  }
+
+  /** The resource usage of the node and its running pods, reported with each Lease renewal (the metrics API serves it). */
+  usageAnnotation(): Record<string, string> {
+    const running = this.pool.pods.store.byIndex(NODE_NAME_INDEX, this.name).filter((p) => this.runtimes.get(String(p.metadata?.uid ?? ''))?.state === 'running');
+    return { [USAGE_ANNOTATION]: encodeUsageReport(usageReport(running, this.pool.clock.now(), this.pool.leaseRenewMs)) };
   }
 
   /** PUT nodes/<name>/status with fresh conditions. */
@@ -253,9 +264,10 @@ class Pool {
     // One node watches its own pods; many share a watch of every bound pod.
     const fieldSelector = opts.names.length === 1 ? `spec.nodeName=${opts.names[0]}` : 'spec.nodeName!=';
     this.pods = this.factory.informer(PODS, { fieldSelector });
+    ensureIndex(this.pods.store, NODE_NAME_INDEX, (pod) => [String((pod.spec as J | undefined)?.nodeName ?? '')]);
     this.controller = new Controller({
       name: 'hollow-pods',
-      workers: opts.workers ?? 8,
+      workers: opts.workers ?? Math.min(64, 8 * opts.names.length),
       queue: new WorkQueue<string>({ name: 'hollow-pods', clock: this.clock }),
       reconcile: (key) => this.reconcile(key),
     });
