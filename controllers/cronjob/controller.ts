@@ -14,7 +14,7 @@ import { WorkQueue } from '../runtime/queue.ts';
 import { objectKey, rfc3339, splitKey, type OwnerReference } from '../runtime/types.ts';
 import { JOBS, type Job } from '../job/job.ts';
 import type { PlannedEvent } from '../job/sync.ts';
-import { parseStandard } from './cron.ts';
+import { parseStandard } from '../../lib/cron/schedule.ts';
 import {
   COMPONENT,
   CRONJOBS,

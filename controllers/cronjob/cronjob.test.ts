@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Job } from '../job/job.ts';
-import { parseStandard } from './cron.ts';
+import { parseStandard } from '../../lib/cron/schedule.ts';
 import {
   SCHEDULED_TIMESTAMP_ANNOTATION,
   decide,

@@ -10,11 +10,11 @@ import { newControllerRef } from '../runtime/controller-ref.ts';
 import type { ObjectReference } from '../runtime/events.ts';
 import { parseTime } from '../runtime/pods.ts';
 import { rfc3339, type KubeObject, type ObjectMeta } from '../runtime/types.ts';
-import { loadLocationError } from '../../api/resources/batch/cron.ts';
+import { loadLocationError } from '../../lib/cron/go-time.ts';
 import { JOB_API_VERSION, finishedType, isJobFinished, isJobSucceeded, type Job, type JobSpec } from '../job/job.ts';
 import type { PlannedEvent } from '../job/sync.ts';
-import { parseStandard, type Schedule } from './cron.ts';
-import { UTC, ZERO_TIME, offsetAt, wallClock } from './zone.ts';
+import { parseStandard, type Schedule } from '../../lib/cron/schedule.ts';
+import { UTC, ZERO_TIME, offsetAt, wallClock } from '../../lib/cron/zone.ts';
 
 export const CRONJOBS: ResourceRef = { group: 'batch', version: 'v1', resource: 'cronjobs', namespaced: true, kind: 'CronJob' };
 export const COMPONENT = 'cronjob-controller';

@@ -10,7 +10,8 @@ import { goLabelSelector, invalidRendered } from '../group-helpers/go-format.ts'
 import { asArr, asObj, child, setDefault } from '../group-helpers/object.ts';
 import { since } from '../group-helpers/time.ts';
 import { nonNegative } from '../group-helpers/validation.ts';
-import { cronParseError, loadLocationError } from './cron.ts';
+import { loadLocationError } from '../../../lib/cron/go-time.ts';
+import { cronParseError } from '../../../lib/cron/schedule.ts';
 import { defaultPodFailurePolicy, validateJobSpecFields } from './job-spec.ts';
 
 export function defaultCronJob(obj: KubeObject): void {

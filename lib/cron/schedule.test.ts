@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseStandard } from './cron.ts';
+import { parseStandard } from './schedule.ts';
 import { ZERO_TIME, offsetAt, wallClock, zonedDate } from './zone.ts';
 
 const NY = 'America/New_York';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cronParseError, loadLocationError, parseGoDuration } from './cron.ts';
+import { loadLocationError, parseGoDuration } from './go-time.ts';
+import { cronParseError } from './schedule.ts';
 
 describe('cron schedule parsing (robfig/cron ParseStandard)', () => {
   it('accepts standard specs, names, steps and macros', () => {

@@ -1,10 +1,10 @@
-// Cron schedules as the CronJob controller reads them: robfig/cron v3's ParseStandard (five
+// Cron schedules as CronJobs use them (API validation and the controller): robfig/cron v3's ParseStandard (five
 // fields — minute, hour, day of month, month, day of week — with `*`/`?`, ranges, steps,
 // lists and month/weekday names; the descriptors @yearly @annually @monthly @weekly @daily
 // @midnight @hourly and `@every <duration>`; a `TZ=`/`CRON_TZ=` prefix), with its error
 // messages, and its Next(): the first activation strictly after an instant, found field by
 // field in the schedule's time zone, giving up after five years (Go's zero time).
-import { loadLocationError, parseGoDuration } from '../../api/resources/batch/cron.ts';
+import { loadLocationError, parseGoDuration } from './go-time.ts';
 import { ZERO_TIME, addDate, wallClock, zonedDate, type WallClock } from './zone.ts';
 
 export interface Schedule {
@@ -231,4 +231,14 @@ export function parseStandard(input: string, localZone: string): Schedule {
   const fields = spec.split(/\s+/).filter((f) => f !== '');
   if (fields.length !== 5) throw new Error(`expected exactly 5 fields, found ${fields.length}: [${fields.join(' ')}]`);
   return new SpecSchedule(one(0), getField(fields[0]!, MINUTES), getField(fields[1]!, HOURS), getField(fields[2]!, DOM), getField(fields[3]!, MONTHS), getField(fields[4]!, DOW), zone);
+}
+
+/** Whether a CronJob schedule parses: undefined when it does, else the parser's error message. */
+export function cronParseError(spec: string): string | undefined {
+  try {
+    parseStandard(spec, 'UTC');
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
 }
