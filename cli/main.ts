@@ -9,7 +9,7 @@ import type { Store } from '../storage/store.ts';
 // that light commands (`k8ts member list`, `--help`) start fast.
 import type { ControllerManager } from '../controllers/manager.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
-import { parseDuration } from '../node/hollow/pod-lifecycle.ts';
+import { parseDurationOrSeconds } from '../lib/duration.ts';
 import { logger } from '../lib/logger.ts';
 
 const log = logger.child({ component: 'cli' });
@@ -46,7 +46,7 @@ function positiveInt(value: string): number {
 
 /** A positive Go duration (`15s`, `1m30s`) or seconds, in ms. */
 function positiveDuration(value: string): number {
-  const ms = parseDuration(value);
+  const ms = parseDurationOrSeconds(value);
   if (ms === undefined || ms <= 0) throw new InvalidArgumentError('not a positive duration (e.g. 15s)');
   return ms;
 }

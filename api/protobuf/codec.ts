@@ -6,6 +6,7 @@
 // body decodes to what kubectl would have sent as JSON. kubectl 1.32+ sends typed requests
 // (create namespace, create configmap, auth whoami, ...) this way.
 import { readFileSync } from 'node:fs';
+import { parseGoDurationNs } from '../../lib/duration.ts';
 
 export const PROTOBUF_MEDIA_TYPE = 'application/vnd.kubernetes.protobuf';
 export const PROTOBUF_MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
@@ -422,22 +423,13 @@ function parseTime(v: unknown): { seconds: number; nanos: number } | undefined {
   return { seconds: Math.floor(ms / 1000), nanos: m[2] ? Number(m[2].padEnd(9, '0')) : 0 };
 }
 
-/** Go's time.ParseDuration for what metav1.Duration serializes to. */
+/** Go's time.ParseDuration (nanoseconds) for what metav1.Duration serializes to. */
 export function parseGoDuration(v: string): number {
-  if (v === '0') return 0;
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g;
-  const neg = v.startsWith('-');
-  const body = v.replace(/^[-+]/, '');
-  let total = 0;
-  let consumed = 0;
-  for (const m of body.matchAll(re)) {
-    if (m.index !== consumed) break;
-    consumed += m[0].length;
-    const unit = { ns: 1, us: 1e3, µs: 1e3, μs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 }[m[2] as 'ns'];
-    total += Number(m[1]) * unit;
+  try {
+    return Math.round(parseGoDurationNs(v));
+  } catch {
+    throw new ProtobufEncodeError(`invalid duration ${JSON.stringify(v)}`);
   }
-  if (consumed !== body.length || body.length === 0) throw new ProtobufEncodeError(`invalid duration ${JSON.stringify(v)}`);
-  return Math.round(neg ? -total : total);
 }
 
 function integer(v: unknown): bigint {

@@ -26,8 +26,10 @@ export const DEFAULT_SYNC_PERIOD_MS = 15_000;
 /** How long a kind missing from the cached discovery waits before discovery is read again. */
 const REDISCOVERY_MS = 30_000;
 
+type HpaApi = Pick<ApiClient, 'request' | 'discover' | 'update'>;
+
 export interface HorizontalControllerOptions {
-  api: ApiClient;
+  api: HpaApi;
   hpas: Informer;
   pods: Informer;
   recorder?: EventRecorder;
@@ -60,7 +62,7 @@ const noRecorder: EventRecorder = { event() {} };
 
 export class HorizontalController {
   readonly controller: Controller;
-  private readonly api: ApiClient;
+  private readonly api: HpaApi;
   private readonly hpas: Informer<HPA>;
   private readonly pods: Informer<Pod>;
   private readonly recorder: EventRecorder;

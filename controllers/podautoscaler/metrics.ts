@@ -2,7 +2,7 @@
 // PodMetrics of the target's pods, from metrics.k8s.io, as each pod's usage of one resource
 // (the sum over its containers, or one container) in milli-units.
 import { milliValue } from '../../scheduler/quantity.ts';
-import { parseDuration } from '../../node/hollow/pod-lifecycle.ts';
+import { parseDurationOrSeconds } from '../../lib/duration.ts';
 import type { ApiClient } from '../runtime/client.ts';
 import { errorMessage } from '../runtime/errors.ts';
 import { parseTime } from '../runtime/pods.ts';
@@ -40,7 +40,7 @@ export function resourceMetric(fetched: FetchedMetrics, resource: string, contai
   if (fetched.items.length === 0) throw new Error('no metrics returned from resource metrics API');
   const metrics: PodMetricsInfo = new Map();
   for (const m of fetched.items) {
-    const sample = (value: number) => ({ timestamp: parseTime(m.timestamp), windowMs: parseDuration(m.window) ?? 0, value });
+    const sample = (value: number) => ({ timestamp: parseTime(m.timestamp), windowMs: parseDurationOrSeconds(m.window) ?? 0, value });
     const containers = m.containers ?? [];
     if (container) {
       const c = containers.find((x) => x.name === container);

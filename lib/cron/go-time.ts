@@ -1,34 +1,5 @@
-// Go's time package, as far as cron schedules need it: time.ParseDuration (for `@every`) and
-// time.LoadLocation's answer for a zone name, with Go's error texts (they reach users in
-// validation errors and events).
-
-const durationUnits: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60000, h: 3600000 };
-
-/** Go's time.ParseDuration, as far as its errors go; returns milliseconds. */
-export function parseGoDuration(s: string): number {
-  const quoted = JSON.stringify(s);
-  let rest = s;
-  let sign = 1;
-  if (rest.startsWith('-') || rest.startsWith('+')) {
-    if (rest[0] === '-') sign = -1;
-    rest = rest.slice(1);
-  }
-  if (rest === '0') return 0;
-  if (rest === '') throw new Error(`time: invalid duration ${quoted}`);
-  let total = 0;
-  while (rest !== '') {
-    const num = /^([0-9]*)(\.[0-9]*)?/.exec(rest)!;
-    if (num[0] === '' || num[0] === '.') throw new Error(`time: invalid duration ${quoted}`);
-    rest = rest.slice(num[0].length);
-    const unit = /^[^0-9.]*/.exec(rest)![0];
-    if (unit === '') throw new Error(`time: missing unit in duration ${quoted}`);
-    const factor = durationUnits[unit];
-    if (factor === undefined) throw new Error(`time: unknown unit ${JSON.stringify(unit)} in duration ${quoted}`);
-    rest = rest.slice(unit.length);
-    total += Number(num[0]) * factor;
-  }
-  return sign * total;
-}
+// Go's time.LoadLocation, as far as cron schedules need it: whether a zone name loads, with
+// Go's error text (it reaches users in validation errors and events).
 
 /**
  * Go's time.LoadLocation on a machine with the IANA database: undefined for a loadable name,

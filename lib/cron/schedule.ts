@@ -4,7 +4,8 @@
 // @midnight @hourly and `@every <duration>`; a `TZ=`/`CRON_TZ=` prefix), with its error
 // messages, and its Next(): the first activation strictly after an instant, found field by
 // field in the schedule's time zone, giving up after five years (Go's zero time).
-import { loadLocationError, parseGoDuration } from './go-time.ts';
+import { parseGoDuration } from '../duration.ts';
+import { loadLocationError } from './go-time.ts';
 import { ZERO_TIME, addDate, wallClock, zonedDate, type WallClock } from './zone.ts';
 
 export interface Schedule {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadLocationError, parseGoDuration } from './go-time.ts';
+import { parseGoDuration } from '../duration.ts';
+import { loadLocationError } from './go-time.ts';
 import { cronParseError } from './schedule.ts';
 
 describe('cron schedule parsing (robfig/cron ParseStandard)', () => {

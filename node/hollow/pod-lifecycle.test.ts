@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adoptRuntime, advance, DEFAULT_TIMING, imageID, newRuntime, normalizeImage, parseDuration, renderStatus, restartBackoff, type PodRuntime } from './pod-lifecycle.ts';
+import { adoptRuntime, advance, DEFAULT_TIMING, imageID, newRuntime, normalizeImage, renderStatus, restartBackoff, type PodRuntime } from './pod-lifecycle.ts';
 
 type J = Record<string, any>;
 const T0 = Date.parse('2024-05-01T10:00:00Z');
@@ -20,15 +20,6 @@ const step = (p: J, rt: PodRuntime, at: number) => {
   p.status = renderStatus(p, rt, '127.0.0.2', at);
   return a;
 };
-
-test('durations: Go style or seconds', () => {
-  assert.equal(parseDuration('5s'), 5000);
-  assert.equal(parseDuration('1m30s'), 90_000);
-  assert.equal(parseDuration('250ms'), 250);
-  assert.equal(parseDuration('2'), 2000);
-  assert.equal(parseDuration('soon'), undefined);
-  assert.equal(parseDuration(undefined), undefined);
-});
 
 test('images as a runtime reports them', () => {
   assert.equal(normalizeImage('nginx'), 'docker.io/library/nginx:latest');

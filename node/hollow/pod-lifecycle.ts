@@ -8,6 +8,7 @@
 // container statuses with image, imageID and `hollow://` container IDs.
 import { createHash } from 'node:crypto';
 import { rfc3339 } from '../../controllers/runtime/types.ts';
+import { parseDurationOrSeconds } from '../../lib/duration.ts';
 
 export const EXIT_AFTER_ANNOTATION = 'k8ts.io/hollow-exit-after';
 export const EXIT_CODE_ANNOTATION = 'k8ts.io/hollow-exit-code';
@@ -54,23 +55,6 @@ export interface PodRuntime {
   frozen?: boolean;
 }
 
-/** Go durations (`5s`, `1m30s`, `250ms`) or plain seconds; undefined when unparseable. */
-export function parseDuration(s: string | undefined): number | undefined {
-  if (s === undefined) return undefined;
-  const t = s.trim();
-  if (/^\d+(\.\d+)?$/.test(t)) return Number(t) * 1000;
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
-  let ms = 0;
-  let m: RegExpExecArray | null;
-  let end = 0;
-  const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  while ((m = re.exec(t))) {
-    ms += Number(m[1]) * unit[m[2]!]!;
-    end = re.lastIndex;
-  }
-  return end === t.length && end > 0 ? ms : undefined;
-}
-
 export function newRuntime(uid: string, now: number): PodRuntime {
   return { uid, admittedAt: now, state: 'pending', run: 0, restarts: 0 };
 }
@@ -115,7 +99,7 @@ function restartPolicy(pod: J): string {
 
 function exitPlan(pod: J): { afterMs?: number; code: number } {
   const a: J = pod.metadata?.annotations ?? {};
-  const afterMs = parseDuration(a[EXIT_AFTER_ANNOTATION]);
+  const afterMs = parseDurationOrSeconds(a[EXIT_AFTER_ANNOTATION]);
   const code = Number.parseInt(a[EXIT_CODE_ANNOTATION] ?? '0', 10);
   return { afterMs, code: Number.isFinite(code) ? code : 0 };
 }
