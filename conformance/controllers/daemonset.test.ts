@@ -71,7 +71,22 @@ describe('DaemonSets against k8ts up, with kubectl', { skip: existsSync(KUBECTL)
     assert.match(await c.ok('describe', 'daemonset', 'agent'), /SuccessfulCreate\s+\S+\s+daemonset-controller\s+Created pod: agent-/);
   });
 
-  it('follows nodes: a new hollow node gets a pod, a NoExecute taint and a deleted Node take theirs away', async () => {
+  it('kubectl set image rolls the pods over; history lists both revisions', async () => {
+    await c.ok('set', 'image', 'daemonset/agent', 'agent=busybox:1.36');
+    await c.ok('rollout', 'status', 'daemonset/agent', '--timeout=60s');
+    const byNode = await readyPods(3);
+    const hashes = new Set([...byNode.values()].map((p) => p.metadata.labels['controller-revision-hash']));
+    assert.equal(hashes.size, 1);
+    for (const p of byNode.values()) {
+      assert.equal(p.spec.containers[0].image, 'busybox:1.36');
+      assert.equal(p.metadata.labels['pod-template-generation'], '2');
+    }
+    const s = await status();
+    assert.deepEqual([s.updatedNumberScheduled, s.numberAvailable, s.observedGeneration], [3, 3, 2]);
+    assert.match(await c.ok('rollout', 'history', 'daemonset/agent'), /REVISION\s+CHANGE-CAUSE\s+1\s+<none>\s+2\s+<none>/);
+  });
+
+  it('follows nodes: a new hollow node gets a pod, a NoExecute taint takes it away, a deleted Node stops counting', async () => {
     agent = spawn(process.execPath, [join(repo, 'bin/k8ts.js'), 'agent', '--hollow', '--kubeconfig', c.k8ts.kubeconfig, '--name', 'extra', '--first-index', '10'], {
       cwd: repo,
       stdio: 'ignore',
@@ -101,22 +116,7 @@ describe('DaemonSets against k8ts up, with kubectl', { skip: existsSync(KUBECTL)
     assert.equal(s.numberReady, 3);
   });
 
-  it('kubectl set image rolls the pods over; history lists both revisions', async () => {
-    await c.ok('set', 'image', 'daemonset/agent', 'agent=busybox:1.36');
-    await c.ok('rollout', 'status', 'daemonset/agent', '--timeout=60s');
-    const byNode = await readyPods(3);
-    const hashes = new Set([...byNode.values()].map((p) => p.metadata.labels['controller-revision-hash']));
-    assert.equal(hashes.size, 1);
-    for (const p of byNode.values()) {
-      assert.equal(p.spec.containers[0].image, 'busybox:1.36');
-      assert.equal(p.metadata.labels['pod-template-generation'], '2');
-    }
-    const s = await status();
-    assert.deepEqual([s.updatedNumberScheduled, s.numberAvailable, s.observedGeneration], [3, 3, 2]);
-    assert.match(await c.ok('rollout', 'history', 'daemonset/agent'), /REVISION\s+CHANGE-CAUSE\s+1\s+<none>\s+2\s+<none>/);
-  });
-
-  it('the pod of the deleted node is collected (pod GC, after its quarantine)', { skip: ALL_CONTROLLERS.includes('podgc' as never) ? false : 'no pod garbage collector' }, async () => {
+  it('the pod of the deleted node is collected (pod GC, after its quarantine)', { skip: (ALL_CONTROLLERS as readonly string[]).includes('podgc') ? false : 'no pod garbage collector' }, async () => {
     await eventually('no daemon pod on the deleted node', async () => !(await c.items('pods', '-l', 'app=agent')).some((p) => p.spec.nodeName === 'extra'), 120_000);
   });
 });
