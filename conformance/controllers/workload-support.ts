@@ -1,49 +1,18 @@
-// Shared by the StatefulSet and DaemonSet end-to-end tests: `k8ts up` with hollow nodes, the
-// real kubectl against it, bounded polling, and a watch that records pod events as they come.
+// Shared by the workload end-to-end tests: `k8ts up` with hollow nodes, the real kubectl
+// against it (conformance/support/kubectl.ts), and a log of pod events in arrival order
+// (a PodWatcher whose check records instead of judging).
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { startK8ts, type K8tsProcess } from '../support/k8ts-process.ts';
-import { ApiClient, loadKubeconfig, type ResourceRef, type WatchHandle } from '../../controllers/runtime/client.ts';
-import type { KubeObject, WatchEvent } from '../../controllers/runtime/types.ts';
+import { kubectlFor, type Kubectl, type Obj, type Run } from '../support/kubectl.ts';
+import { PodWatcher } from '../support/pod-watcher.ts';
+import { ApiClient, loadKubeconfig } from '../../controllers/runtime/client.ts';
 
-export const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
-export const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods', namespaced: true };
+export { eventually, KUBECTL, type Obj } from '../support/kubectl.ts';
 
-export type Obj = Record<string, any>;
-
-export interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-export interface Cluster {
+export interface Cluster extends Omit<Kubectl, 'run'> {
   k8ts: K8tsProcess;
   client: ApiClient;
   kubectl(...args: string[]): Promise<Run>;
-  /** kubectl that must succeed; its stdout. */
-  ok(...args: string[]): Promise<string>;
-  getJson(...args: string[]): Promise<Obj | undefined>;
-  items(...args: string[]): Promise<Obj[]>;
-  /** `kubectl create -f` of a YAML document. */
-  create(yaml: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -51,36 +20,12 @@ export interface Cluster {
 export async function startCluster(hollowNodes: number): Promise<Cluster> {
   const k8ts = await startK8ts({ args: ['--hollow-nodes', String(hollowNodes)] });
   const client = new ApiClient(loadKubeconfig(k8ts.kubeconfig));
-  const kubectl = (...args: string[]): Promise<Run> =>
-    new Promise((resolve) => {
-      execFile(
-        KUBECTL,
-        [`--cache-dir=${join(k8ts.dataDir, 'kube-cache')}`, ...args],
-        { env: { ...process.env, KUBECONFIG: k8ts.kubeconfig }, timeout: 120_000 },
-        (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
-      );
-    });
-  const ok = async (...args: string[]) => {
-    const r = await kubectl(...args);
-    assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}${r.stdout}`);
-    return r.stdout;
-  };
-  const getJson = async (...args: string[]) => {
-    const r = await kubectl('get', ...args, '-o', 'json');
-    return r.code === 0 ? (JSON.parse(r.stdout) as Obj) : undefined;
-  };
+  const { run, ...kubectl } = kubectlFor(() => k8ts);
   return {
+    ...kubectl,
     k8ts,
     client,
-    kubectl,
-    ok,
-    getJson,
-    items: async (...args) => (await getJson(...args))?.items ?? [],
-    create: (yaml) => {
-      const file = join(k8ts.dataDir, `obj-${Math.random().toString(36).slice(2)}.yaml`);
-      writeFileSync(file, yaml);
-      return ok('create', '-f', file);
-    },
+    kubectl: run,
     stop: async () => {
       client.close();
       const out = k8ts.output();
@@ -97,33 +42,12 @@ export interface PodLog {
 }
 
 export async function watchPods(client: ApiClient, namespace: string, labelSelector: string): Promise<PodLog> {
-  const list = await client.list(PODS, namespace, { labelSelector });
   const events: PodLog['events'] = [];
-  let handle: WatchHandle | undefined;
-  let stopped = false;
-  const start = (rv: string) => {
-    handle = client.watch(
-      PODS,
-      namespace,
-      { resourceVersion: rv, labelSelector },
-      (ev: WatchEvent<KubeObject>) => {
-        if (ev.type === 'BOOKMARK' || ev.type === 'ERROR') return;
-        rv = ev.object.metadata?.resourceVersion ?? rv;
-        events.push({ type: ev.type, pod: ev.object as Obj, at: Date.now() });
-      },
-      () => {
-        if (!stopped) start(rv);
-      },
-    );
-  };
-  start(list.metadata?.resourceVersion ?? '');
-  return {
-    events,
-    stop: () => {
-      stopped = true;
-      handle?.stop();
-    },
-  };
+  const watcher = await new PodWatcher(client, namespace, labelSelector, (_pods, ev) => {
+    if (ev.pod) events.push({ type: ev.type, pod: ev.pod as Obj, at: Date.now() });
+    return undefined;
+  }).start();
+  return { events, stop: () => watcher.stop() };
 }
 
 export const isReady = (pod: Obj) => pod.status?.phase === 'Running' && (pod.status?.conditions ?? []).some((c: Obj) => c.type === 'Ready' && c.status === 'True');
