@@ -3,14 +3,10 @@
 // (volume.kubernetes.io/selected-node), which the persistentvolume controller and the class's
 // provisioner act on; then the binding waits until every claim is bound, so a pod never lands on
 // a node before its volumes exist. (The Filter half, PV node affinity, is not here yet.)
-import type { Api, ResourceRef } from '../controllers/runtime/client.ts';
+import type { Api } from '../controllers/runtime/client.ts';
 import { errorMessage, isNotFound } from '../controllers/runtime/errors.ts';
-import type { KubeObject } from '../controllers/runtime/types.ts';
+import { ANN_SELECTED_NODE, PVCS, STORAGECLASSES, podClaimNames, type PersistentVolumeClaim, type StorageClass } from '../controllers/volume/volume.ts';
 import type { Pod } from './types.ts';
-
-const PVCS: ResourceRef = { group: '', version: 'v1', resource: 'persistentvolumeclaims', namespaced: true, kind: 'PersistentVolumeClaim' };
-const STORAGECLASSES: ResourceRef = { group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses', namespaced: false, kind: 'StorageClass' };
-export const ANN_SELECTED_NODE = 'volume.kubernetes.io/selected-node';
 
 /** A failure of this step, reported as upstream's scheduler reports PreBind failures. */
 export class PreBindError extends Error {
@@ -28,27 +24,19 @@ export interface BindVolumesOptions {
   cancelled?: () => boolean;
 }
 
-type Claim = KubeObject & { spec?: { volumeName?: string; storageClassName?: string } };
-
-/** The claims a pod's volumes use: named ones and generic ephemeral ones (`<pod>-<volume>`). */
-export function podClaims(pod: Pod): string[] {
-  const volumes = (pod.spec as { volumes?: { name?: string; persistentVolumeClaim?: { claimName?: string }; ephemeral?: unknown }[] } | undefined)?.volumes ?? [];
-  return volumes.flatMap((v) => (v.persistentVolumeClaim?.claimName ? [v.persistentVolumeClaim.claimName] : v.ephemeral ? [`${pod.metadata?.name ?? ''}-${v.name ?? ''}`] : []));
-}
-
-async function getClaim(api: Api, namespace: string | undefined, name: string): Promise<Claim> {
+async function getClaim(api: Api, namespace: string | undefined, name: string): Promise<PersistentVolumeClaim> {
   try {
-    return await api.get<Claim>(PVCS, namespace, name);
+    return await api.get<PersistentVolumeClaim>(PVCS, namespace, name);
   } catch (err) {
     if (isNotFound(err)) throw new PreBindError(`persistentvolumeclaim "${name}" not found`);
     throw err;
   }
 }
 
-async function bindsOnFirstConsumer(api: Api, className: string | undefined): Promise<boolean> {
+async function bindsOnFirstConsumer(api: Api, className: string | null | undefined): Promise<boolean> {
   if (!className) return false;
   try {
-    const sc = await api.get<KubeObject & { volumeBindingMode?: string }>(STORAGECLASSES, undefined, className);
+    const sc = await api.get<StorageClass>(STORAGECLASSES, undefined, className);
     return sc.volumeBindingMode === 'WaitForFirstConsumer';
   } catch (err) {
     if (isNotFound(err)) return false;
@@ -58,7 +46,7 @@ async function bindsOnFirstConsumer(api: Api, className: string | undefined): Pr
 
 /** Selects the node for the pod's delayed claims, then waits until all its claims are bound. */
 export async function bindPodVolumes(api: Api, pod: Pod, node: string, opts: BindVolumesOptions = {}): Promise<void> {
-  const names = podClaims(pod);
+  const names = podClaimNames(pod);
   if (names.length === 0) return;
   const ns = pod.metadata?.namespace;
   try {

@@ -2,6 +2,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiError } from '../errors.ts';
 import type { KubeObject } from '../registry/descriptor.ts';
+import { builtinRegistry } from '../resources/index.ts';
+import { RegistryStore } from '../storage/registry-store.ts';
+import { tempStore } from '../storage/testing/fixtures.ts';
 import { chargeQuotas } from './resource-quota.ts';
 import { admitClaimStorageClass, defaultClassName } from './default-storage-class.ts';
 
@@ -62,6 +65,37 @@ describe('ResourceQuota admission', () => {
     const err = refusal(() => chargeQuotas({ group: 'apps', plural: 'deployments' }, { metadata: { name: 'web' } }, [q], NOW));
     assert.equal(err.message, 'deployments.apps "web" is forbidden: exceeded quota: objects, requested: count/deployments.apps=1, used: count/deployments.apps=1, limited: count/deployments.apps=1');
     assert.equal(chargeQuotas({ group: '', plural: 'configmaps' }, { metadata: { name: 'c' } }, [q], NOW).length, 1);
+  });
+});
+
+describe('ResourceQuota admission in the registry store', () => {
+  it('charges the quota in the write that stores the object: concurrent creates never exceed it', async () => {
+    const ts = await tempStore();
+    const registry = builtinRegistry();
+    const rs = new RegistryStore({ store: ts.store, registry });
+    try {
+      await rs.start();
+      const d = (plural: string) => registry.descriptors.find((x) => x.plural === plural && x.group === '' && x.version === 'v1')!;
+      await rs.create(d('namespaces'), undefined, { metadata: { name: 'ns' } });
+      await rs.create(d('resourcequotas'), 'ns', { metadata: { name: 'q' }, spec: { hard: { pods: '3' } } });
+      // What the quota controller writes first.
+      await rs.updateWith(d('resourcequotas'), 'ns', 'q', (cur) => ({ ...cur!, status: { hard: { pods: '3' }, used: { pods: '0' } } }), { subresource: 'status' });
+      const results = await Promise.allSettled(
+        Array.from({ length: 10 }, (_, i) => rs.create(d('pods'), 'ns', { metadata: { name: `p${i}` }, spec: { containers: [{ name: 'c', image: 'nginx' }] } })),
+      );
+      const admitted = results.filter((r) => r.status === 'fulfilled');
+      assert.equal(admitted.length, 3);
+      for (const r of results) {
+        if (r.status === 'rejected') assert.match((r.reason as Error).message, /exceeded quota: q, requested: pods=1, used: pods=3, limited: pods=3$/);
+      }
+      const q = await rs.get(d('resourcequotas'), 'ns', 'q');
+      assert.deepEqual(q.status, { hard: { pods: '3' }, used: { pods: '3' } });
+      // A dry run is checked, not charged.
+      await assert.rejects(rs.create(d('pods'), 'ns', { metadata: { name: 'dry' }, spec: { containers: [{ name: 'c', image: 'nginx' }] } }, { dryRun: true }), /exceeded quota/);
+    } finally {
+      await rs.close();
+      await ts.dispose();
+    }
   });
 });
 

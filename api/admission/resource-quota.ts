@@ -26,6 +26,9 @@ export interface QuotaTarget {
   plural: string;
 }
 
+/** Upstream's ignored resources that reach storage: quota never limits events. */
+const IGNORED = new Set(['events.']);
+
 function forbidden(t: QuotaTarget, name: string, message: string): ApiError {
   const what = t.group ? `${t.plural}.${t.group}` : t.plural;
   return new ApiError(403, 'Forbidden', `${what} "${name}" is forbidden: ${message}`, { name, group: t.group, kind: t.plural });
@@ -40,7 +43,7 @@ function nonZero(list: ResourceList): ResourceList {
  * charges, with status.used grown; throws 403 Forbidden when a quota refuses it.
  */
 export function chargeQuotas(target: QuotaTarget, obj: KubeObject, quotas: KubeObject[], now: number): KubeObject[] {
-  if (quotas.length === 0) return [];
+  if (quotas.length === 0 || IGNORED.has(`${target.plural}.${target.group}`)) return [];
   const evaluator = evaluatorFor({ group: target.group, resource: target.plural });
   const name = obj.metadata?.name ?? obj.metadata?.generateName ?? '';
   const covering: KubeObject[] = [];

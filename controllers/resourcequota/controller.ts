@@ -6,7 +6,7 @@
 // write that stored it, so the status write conflicts and the sync runs again, and usage is
 // never undercounted. Resources without a dedicated informer (count/deployments.apps, ...) are
 // found through discovery and listed at sync time.
-import { evaluatorFor, listsEqual, type GroupResource } from '../../api/admission/quota-usage.ts';
+import { evaluatorFor, listsEqual, parseResourceList, type GroupResource } from '../../api/admission/quota-usage.ts';
 import { preferredResources, type Api, type ApiResource, type ResourceRef } from '../runtime/client.ts';
 import { Controller } from '../runtime/controller.ts';
 import { DiscoveryError } from '../runtime/client.ts';
@@ -49,6 +49,12 @@ export interface ResourceQuotaControllerOptions {
   now?: () => number;
 }
 
+function hardMatchesSpec(q: KubeObject): boolean {
+  const spec = parseResourceList((q.spec as { hard?: unknown } | undefined)?.hard);
+  const status = parseResourceList((q.status as { hard?: unknown } | undefined)?.hard);
+  return listsEqual(spec, status);
+}
+
 export function replenishmentInformerOptions(ref: ResourceRef): { metadataOnly?: boolean } {
   return METADATA_ONLY.has(ref.resource) ? { metadataOnly: true } : {};
 }
@@ -66,7 +72,16 @@ export class ResourceQuotaController {
     this.now = opts.now ?? Date.now;
     this.controller = new Controller({ name: 'resourcequota', reconcile: (key) => this.sync(key), workers: 2 });
     const enqueue = (q: KubeObject) => this.controller.enqueue(objectKey(q));
-    this.quotas.addEventHandler({ add: enqueue, update: (_old, q) => enqueue(q) }, opts.resyncMs ?? 60_000);
+    this.quotas.addEventHandler(
+      {
+        add: enqueue,
+        // A resync, a new spec, or a status not (yet) matching it; not the usage admission charges.
+        update: (old, q) => {
+          if (old === q || JSON.stringify(old.spec) !== JSON.stringify(q.spec) || !hardMatchesSpec(q)) enqueue(q);
+        },
+      },
+      opts.resyncMs ?? 60_000,
+    );
     for (const ref of REPLENISHED) {
       const inf = opts.replenish.get(ref.resource);
       if (!inf) continue;

@@ -20,13 +20,24 @@ export function defaultStorageClass(): StorageClass {
   };
 }
 
-/** Creates `standard` when there is no such class and no default class (idempotent). */
-export async function ensureDefaultStorageClass(api: Pick<Api, 'list' | 'create'>): Promise<void> {
+async function ensureOnce(api: Pick<Api, 'list' | 'create'>): Promise<void> {
   const classes = (await api.list<StorageClass>(STORAGECLASSES, undefined)).items;
   if (classes.some((sc) => sc.metadata?.name === DEFAULT_CLASS_NAME || isDefaultClass(sc))) return;
   try {
     await api.create(STORAGECLASSES, undefined, defaultStorageClass());
   } catch (err) {
     if (!isAlreadyExists(err)) throw err;
+  }
+}
+
+/** Creates `standard` when there is no such class and no default class (idempotent; a few tries). */
+export async function ensureDefaultStorageClass(api: Pick<Api, 'list' | 'create'>, tries = 5): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      return await ensureOnce(api);
+    } catch (err) {
+      if (i >= tries) throw err;
+      await new Promise((r) => setTimeout(r, 1000 * i));
+    }
   }
 }
