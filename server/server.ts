@@ -80,6 +80,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   await storage.start();
   await ensureDefaultNamespaces(storage, registry);
   await ensureSystemPriorityClasses(storage, registry);
+  await storage.backfillServiceAllocations();
 
   const defaults = await defaultExtensions(builtin);
   const serverAddressRef = { value: `${host}:${options.port}` };

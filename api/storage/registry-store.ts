@@ -20,6 +20,7 @@ import { admitDefaultTolerationSeconds } from '../admission/default-toleration-s
 import { admitClaimStorageClass } from '../admission/default-storage-class.ts';
 import { chargeQuotas } from '../admission/resource-quota.ts';
 import { ServiceAllocator } from './service-allocator.ts';
+import { BACKFILL_MARKER, allocationOps, takenError, type AllocationOps } from './service-allocations.ts';
 import { updateManagedFields, type ManagedFieldsEntry } from '../apply/managed-fields.ts';
 
 const log = logger.child({ component: 'registry-store' });
@@ -122,6 +123,8 @@ const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 const MAX_RETRIES = 10;
 const isCorePods = (d: ResourceDescriptor) => d.storageResource === 'pods' && !d.group;
+const isServices = (d: ResourceDescriptor) => d.kind === 'Service' && !d.group;
+const NO_ALLOCATIONS: AllocationOps = { claimed: [], compare: [], success: [] };
 const isPriorityClasses = (d: ResourceDescriptor) => d.storageResource === 'priorityclasses' && d.group === 'scheduling.k8s.io';
 /** Each failed quota charge means another create was charged: enough for a burst of concurrent creates. */
 const QUOTA_RETRIES = 100;
@@ -626,14 +629,22 @@ export class RegistryStore {
       }
       const stored = this.toStorage(d, obj);
       const quotaKeys = charged.map((q) => objectKey('resourcequotas', q.metadata?.namespace, q.metadata!.name!));
+      const allocations = isServices(d) ? allocationOps(obj, undefined) : NO_ALLOCATIONS;
       const res = await this.store.txn({
         compare: [
           { key, target: 'createRevision', result: '=', value: 0 },
           ...charged.map((q, i) => ({ key: quotaKeys[i]!, target: 'modRevision' as const, result: '=' as const, value: Number(q.metadata?.resourceVersion) })),
+          ...allocations.compare,
         ],
-        success: [{ type: 'put', key, value: encodeForStore(stored) }, ...charged.map((q, i) => ({ type: 'put' as const, key: quotaKeys[i]!, value: encodeForStore(q) }))],
+        success: [
+          { type: 'put', key, value: encodeForStore(stored) },
+          ...charged.map((q, i) => ({ type: 'put' as const, key: quotaKeys[i]!, value: encodeForStore(q) })),
+          ...allocations.success,
+        ],
       });
       if (!res.succeeded) {
+        // A cluster IP or node port was taken meanwhile: refused if the client asked for it, else picked again.
+        if ((await this.checkAllocations(obj, input, allocations)) && attempt < MAX_RETRIES) continue;
         // A quota changed since it was read (another create charged it): evaluate again.
         if (charged.length && !(await this.readKv(key))) {
           if (quotaRetries++ < QUOTA_RETRIES) continue;
@@ -658,6 +669,40 @@ export class RegistryStore {
     } catch {
       return [];
     }
+  }
+
+  /**
+   * Records the cluster IPs and node ports of Services stored before allocations had keys of
+   * their own (a data dir from an older k8ts), once per store; each Service's claims are
+   * written only while it is unchanged, so a Service deleted meanwhile leaks nothing.
+   */
+  async backfillServiceAllocations(): Promise<void> {
+    const services = this.registry.descriptors.find(isServices);
+    if (!services || (await this.readKv(BACKFILL_MARKER))) return;
+    const prefix = listPrefix(services.storageResource, undefined);
+    const res = await this.store.range(prefix, { rangeEnd: prefixEnd(prefix) });
+    for (const kv of res.kvs) {
+      const ops = allocationOps(decodeStored(kv), undefined);
+      for (const [i, op] of ops.success.entries()) {
+        await this.store.txn({ compare: [{ key: kv.key, target: 'modRevision', result: '=', value: kv.modRevision }, ops.compare[i]!], success: [op] });
+      }
+    }
+    await this.store.txn({ compare: [{ key: BACKFILL_MARKER, target: 'createRevision', result: '=', value: 0 }], success: [{ type: 'put', key: BACKFILL_MARKER, value: '1' }] });
+  }
+
+  /**
+   * After a failed write that claimed Service allocations: whether one of them is taken (so
+   * the write is worth retrying with new picks); throws upstream's 422 when the taken value
+   * is one the client asked for.
+   */
+  private async checkAllocations(svc: KubeObject, requested: KubeObject, ops: AllocationOps): Promise<boolean> {
+    for (const k of ops.claimed) {
+      if (!(await this.readKv(k))) continue;
+      const err = takenError(svc, requested, k);
+      if (err) throw err;
+      return true;
+    }
+    return false;
   }
 
   /** Upstream's BeginCreate/BeginUpdate allocations: Service cluster IPs and node ports. */
@@ -798,8 +843,10 @@ export class RegistryStore {
       const key = this.key(d, namespace, name);
       const compare: Compare[] = [{ key, target: 'modRevision', result: '=', value: cur.kv.modRevision }];
       const success: TxnOp[] = deleteNow ? [{ type: 'delete', key }] : [{ type: 'put', key, value: encoded }];
-      const res = await this.store.txn({ compare, success });
+      const allocations = isServices(d) ? allocationOps(deleteNow ? undefined : next, old) : NO_ALLOCATIONS;
+      const res = await this.store.txn({ compare: [...compare, ...allocations.compare], success: [...success, ...allocations.success] });
       if (!res.succeeded) {
+        if ((await this.checkAllocations(next, desired, allocations)) && attempt < MAX_RETRIES) continue;
         if (requestedRv !== '') {
           throw apiErrors.conflict(d.plural, d.group, name, 'the object has been modified; please apply your changes to the latest version and try again');
         }
@@ -874,7 +921,7 @@ export class RegistryStore {
       if (!opts.dryRun) {
         const res = await this.store.txn({
           compare: [{ key, target: 'modRevision', result: '=', value: cur.kv.modRevision }],
-          success: [{ type: 'delete', key }],
+          success: [{ type: 'delete', key }, ...(isServices(d) ? allocationOps(undefined, old).success : [])],
         });
         if (!res.succeeded) {
           if (attempt < MAX_RETRIES) continue;

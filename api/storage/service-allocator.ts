@@ -4,8 +4,9 @@
 // cluster. The service CIDR and the node port range are the kubeadm defaults; the cluster is
 // single-stack IPv4, so families default to [IPv4] with policy SingleStack.
 //
-// What is in use is read from the services the watch cache holds plus this process's recent
-// allocations (so that two concurrent creates here never collide before the cache sees either).
+// What is in use is read from the services the watch cache holds; the store is the judge:
+// the write claims each value's key (service-allocations.ts), and a value taken meanwhile
+// (a concurrent create here or on another API server) fails the write, which is retried.
 import { randomInt } from 'node:crypto';
 import { apiErrors, type FieldError } from '../errors.ts';
 import type { KubeObject } from '../registry/descriptor.ts';
@@ -18,7 +19,6 @@ export const KUBERNETES_SERVICE_IP = '10.96.0.1';
 
 const CIDR_BASE = (10 << 24) | (96 << 16);
 const CIDR_SIZE = 1 << 20;
-const RESERVATION_MS = 60_000;
 
 type J = Record<string, unknown>;
 
@@ -43,19 +43,13 @@ const needsNodePorts = (s: J): boolean => s.type === 'NodePort' || (s.type === '
 const needsHealthCheck = (s: J): boolean => s.type === 'LoadBalancer' && s.externalTrafficPolicy === 'Local';
 
 export class ServiceAllocator {
-  private readonly reservedIPs = new Map<string, number>();
-  private readonly reservedPorts = new Map<number, number>();
-
   /** `services` lists every stored Service (all namespaces). */
   constructor(private readonly services: () => Iterable<KubeObject>) {}
 
   private inUse(self: { namespace?: string; name?: string }, isKubernetes: boolean): { ips: Set<string>; ports: Set<number> } {
-    const now = Date.now();
-    for (const [ip, at] of this.reservedIPs) if (now - at > RESERVATION_MS) this.reservedIPs.delete(ip);
-    for (const [port, at] of this.reservedPorts) if (now - at > RESERVATION_MS) this.reservedPorts.delete(port);
-    const ips = new Set<string>(this.reservedIPs.keys());
+    const ips = new Set<string>();
     if (!isKubernetes) ips.add(KUBERNETES_SERVICE_IP);
-    const used = new Set<number>(this.reservedPorts.keys());
+    const used = new Set<number>();
     for (const svc of this.services()) {
       if (svc.metadata?.namespace === self.namespace && svc.metadata?.name === self.name) continue;
       const s = isObj(svc.spec) ? svc.spec : {};
@@ -107,16 +101,17 @@ export class ServiceAllocator {
         const ip = this.pickIP(ips);
         s.clusterIP = ip;
         s.clusterIPs = [ip];
-        this.reservedIPs.set(ip, Date.now());
       } else if (given !== 'None' && !(o && strs(o.clusterIPs).includes(given))) {
         const n = ipToInt(given);
         if (n !== undefined && (n < CIDR_BASE || n >= CIDR_BASE + CIDR_SIZE || n === CIDR_BASE || n === CIDR_BASE + CIDR_SIZE - 1)) {
           errs.push(
             fieldErrors.invalid('spec.clusterIPs', strs(s.clusterIPs).length ? strs(s.clusterIPs) : [given], `failed to allocate IP ${given}: the provided IP (${given}) is not in the valid range. The range of valid IPs is ${SERVICE_CIDR}`),
           );
-        } else if (n !== undefined && ips.has(given)) {
+        } else if (n !== undefined && given === KUBERNETES_SERVICE_IP && !isKubernetes) {
+          // Taken values are found by the write's claim (service-allocations.ts); this one is
+          // refused here too, in case the kubernetes Service is not written yet.
           errs.push(fieldErrors.invalid('spec.clusterIPs', strs(s.clusterIPs).length ? strs(s.clusterIPs) : [given], `failed to allocate IP ${given}: provided IP is already allocated`));
-        } else if (n !== undefined) this.reservedIPs.set(given, Date.now());
+        }
       }
     }
 
@@ -125,18 +120,21 @@ export class ServiceAllocator {
       for (const p of ports(o)) if (typeof p.nodePort === 'number') oldPorts.add(p.nodePort);
       if (typeof o.healthCheckNodePort === 'number') oldPorts.add(o.healthCheckNodePort);
     }
+    // Given ports are checked against each other here, against other Services by the write.
+    const givenPorts = new Set<number>();
     const claim = (field: string, port: number): void => {
       if (oldPorts.has(port)) {
         usedPorts.add(port);
+        givenPorts.add(port);
         return;
       }
       if (port < NODE_PORT_RANGE.base || port >= NODE_PORT_RANGE.base + NODE_PORT_RANGE.size) {
         errs.push(fieldErrors.invalid(field, port, `provided port is not in the valid range. The range of valid ports is ${NODE_PORT_RANGE.base}-${NODE_PORT_RANGE.base + NODE_PORT_RANGE.size - 1}`));
-      } else if (usedPorts.has(port)) {
+      } else if (givenPorts.has(port)) {
         errs.push(fieldErrors.invalid(field, port, 'provided port is already allocated'));
       } else {
         usedPorts.add(port);
-        this.reservedPorts.set(port, Date.now());
+        givenPorts.add(port);
       }
     };
     if (needsNodePorts(s)) {
@@ -154,7 +152,6 @@ export class ServiceAllocator {
         const port = shared ?? this.pickPort(usedPorts);
         if (shared === undefined) {
           usedPorts.add(port);
-          this.reservedPorts.set(port, Date.now());
           byPort.set(Number(p.port), port);
         }
         p.nodePort = port;
@@ -163,9 +160,7 @@ export class ServiceAllocator {
     if (needsHealthCheck(s)) {
       if (typeof s.healthCheckNodePort === 'number' && s.healthCheckNodePort !== 0) claim('spec.healthCheckNodePort', s.healthCheckNodePort);
       else {
-        const port = this.pickPort(usedPorts);
-        this.reservedPorts.set(port, Date.now());
-        s.healthCheckNodePort = port;
+        s.healthCheckNodePort = this.pickPort(usedPorts);
       }
     }
     if (errs.length) throw apiErrors.invalid('Service', '', name, errs);
