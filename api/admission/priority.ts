@@ -38,7 +38,8 @@ function specOf(pod: KubeObject): Spec | undefined {
 
 const isSet = (v: unknown) => v !== undefined && v !== null;
 
-function forbidden(resource: string, group: string, name: string, message: string): ApiError {
+/** admission.NewForbidden: `<resource> "<name>" is forbidden: <message>`. */
+export function forbidden(resource: string, group: string, name: string, message: string): ApiError {
   return new ApiError(403, 'Forbidden', `${group ? `${resource}.${group}` : resource} "${name}" is forbidden: ${message}`, { name, group: group || undefined, kind: resource });
 }
 

@@ -90,6 +90,9 @@ export const patchMetaTable: Record<string, Record<string, PatchMeta>> = {
   // policy/v1
   V1PodDisruptionBudgetStatus: { conditions },
 
+  // storage.k8s.io/v1
+  V1CSINodeSpec: { drivers: mergeOnly('name') },
+
   // apiregistration/v1
   V1APIServiceStatus: { conditions },
 };

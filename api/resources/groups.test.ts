@@ -27,10 +27,11 @@ describe('named-group resources', () => {
         'storage.k8s.io/v1',
         'scheduling.k8s.io/v1',
         'coordination.k8s.io/v1',
+        'node.k8s.io/v1',
         'discovery.k8s.io/v1',
       ],
     );
-    assert.equal(groupResources.length, 23);
+    assert.equal(groupResources.length, 28);
   });
 
   it('names a client-node model that exists for every kind', () => {

@@ -8,6 +8,7 @@ import { coordinationResources } from './coordination/index.ts';
 import { discoveryResources } from './discovery/index.ts';
 import { eventsResources } from './events/index.ts';
 import { networkingResources } from './networking/index.ts';
+import { nodeResources } from './node/index.ts';
 import { policyResources } from './policy/index.ts';
 import { rbacResources } from './rbac/index.ts';
 import { schedulingResources } from './scheduling/index.ts';
@@ -26,5 +27,6 @@ export const groupResources: ResourceDescriptor[] = [
   ...storageResources,
   ...schedulingResources,
   ...coordinationResources,
+  ...nodeResources,
   ...discoveryResources,
 ];

@@ -17,6 +17,7 @@ import { logger } from '../../lib/logger.ts';
 import { checkPodLimits, defaultPodLimits } from '../admission/limit-ranger.ts';
 import { admitPodPriority, checkPriorityClassDefault, preservePodPriority } from '../admission/priority.ts';
 import { admitDefaultTolerationSeconds } from '../admission/default-toleration-seconds.ts';
+import { admitRuntimeClass, validatePodOverhead } from '../admission/runtime-class.ts';
 import { admitClaimStorageClass } from '../admission/default-storage-class.ts';
 import { chargeQuotas } from '../admission/resource-quota.ts';
 import { ServiceAllocator } from './service-allocator.ts';
@@ -115,7 +116,7 @@ export interface RegistryStoreOptions {
 }
 
 /** Resources whose update creates the object when missing (upstream AllowCreateOnUpdate). */
-const ALLOW_CREATE_ON_UPDATE = new Set(['services/endpoints', 'events', 'leases', 'endpointslices', 'leasecandidates']);
+const ALLOW_CREATE_ON_UPDATE = new Set(['services/endpoints', 'events', 'leases', 'endpointslices', 'leasecandidates', 'runtimeclasses']);
 /** Resources whose DELETE answers with the deleted object rather than a Status (upstream ReturnDeletedObject). */
 const RETURN_DELETED_OBJECT = new Set(['pods', 'namespaces', 'services', 'customresourcedefinitions']);
 /** Namespaces that cannot be deleted (NamespaceLifecycle's immortal namespaces). */
@@ -550,6 +551,12 @@ export class RegistryStore {
     return cache.snapshot(prefix).map((o) => o.obj);
   }
 
+  /** A RuntimeClass, for RuntimeClass admission: a live read (upstream's fallback when its cache misses). */
+  private async runtimeClass(name: string): Promise<KubeObject | undefined> {
+    const kv = await this.readKv(objectKey('runtimeclasses', undefined, name));
+    return kv ? decodeStored(kv) : undefined;
+  }
+
   /** The PriorityClasses, for Priority admission (read-your-writes, as limitRanges). */
   private async priorityClasses(): Promise<KubeObject[]> {
     const cache = this.cache('priorityclasses');
@@ -611,10 +618,12 @@ export class RegistryStore {
       if (limitRanges.length) defaultPodLimits(obj, limitRanges);
       if (isCorePods(d)) admitPodPriority(obj, await this.priorityClasses(), generated ? meta.generateName! : meta.name!);
       if (isCorePods(d)) admitDefaultTolerationSeconds(obj);
+      const runtimeClass = isCorePods(d) ? await admitRuntimeClass(obj, (n) => this.runtimeClass(n), generated ? meta.generateName! : meta.name!) : undefined;
       if (d.storageResource === 'persistentvolumeclaims' && !d.group) admitClaimStorageClass(obj, await this.storageClasses());
       const errs = d.strategy.validate(obj);
       if (errs.length) throw apiErrors.invalid(d.kind, d.group, meta.name!, errs);
       if (limitRanges.length) checkPodLimits(obj, limitRanges);
+      if (isCorePods(d)) validatePodOverhead(obj, runtimeClass, generated ? meta.generateName! : meta.name!);
       if (isPriorityClasses(d)) checkPriorityClassDefault(obj, await this.priorityClasses());
       // ResourceQuota admission: the quotas this object grows are written with it, below.
       const quotas = d.namespaced ? await this.resourceQuotas(meta.namespace!, quotaRetries > 0) : [];
