@@ -18,6 +18,8 @@ import { authenticator } from './auth.ts';
 import { ensurePki, type Pki } from './certs.ts';
 import { defaultExtensions } from './extensions.ts';
 import { ensureKubernetesService } from './kubernetes-service.ts';
+import { ensureKubeDnsService } from './kube-dns-service.ts';
+import { serveUpgrades } from './streams/index.ts';
 
 const log = logger.child({ component: 'apiserver' });
 
@@ -82,7 +84,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   await ensureSystemPriorityClasses(storage, registry);
   await storage.backfillServiceAllocations();
 
-  const defaults = await defaultExtensions(builtin);
+  const defaults = await defaultExtensions(builtin, pki);
   const serverAddressRef = { value: `${host}:${options.port}` };
   const app = createApp({
     registry,
@@ -113,6 +115,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     },
     app,
   );
+  // WebSocket and SPDY upgrades (exec, attach, port-forward) run through the same app.
+  serveUpgrades(server, app);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   const sockets = new Set<Socket>();
@@ -150,6 +154,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   } catch (err) {
     // Serving matters more than the bootstrap Service: report it and go on.
     log.error({ err }, 'could not create the kubernetes Service');
+  }
+  try {
+    await ensureKubeDnsService(storage, registry);
+  } catch (err) {
+    log.error({ err }, 'could not create the kube-dns Service');
   }
   const urlHost = host.includes(':') ? `[${host}]` : host;
   log.info({ port, host }, 'API server listening');
