@@ -178,7 +178,7 @@ class Planner {
   private getNewReplicaSet(oldRSs: RS[], createIfNotExisted: boolean): RS | undefined {
     const d = this.d;
     const existing = findNewReplicaSet(d, this.rsList);
-    const newRevision = maxRevision(oldRSs) + 1;
+    const newRevision = maxRevision(oldRSs) + 1n;
     if (existing) {
       const copy = structuredClone(existing);
       const annotationsUpdated = setNewReplicaSetAnnotations(d, copy, newRevision, true);

@@ -4,6 +4,7 @@ import {
   computeHash,
   equalIgnoreHash,
   fnv32a,
+  maxRevision,
   maxSurge,
   maxUnavailable,
   replicaSetProportion,
@@ -84,6 +85,15 @@ describe('deployment util', () => {
     const long: RS = { metadata: { annotations: { 'deployment.kubernetes.io/revision': '100', 'deployment.kubernetes.io/revision-history': '1,2,3' } } };
     setNewReplicaSetAnnotations(d, long, 101, true, 7);
     assert.equal(long.metadata!.annotations!['deployment.kubernetes.io/revision-history'], '2,3,100');
+  });
+
+  it('revisions are int64: one past a revision beyond 2^53 is exact; out-of-range ones count as none', () => {
+    const rs = (revision: string): RS => ({ metadata: { annotations: { 'deployment.kubernetes.io/revision': revision } } });
+    assert.equal(maxRevision([rs('3546343826724305832'), rs('7'), undefined]), 3546343826724305832n);
+    assert.equal(maxRevision([rs('9223372036854775808'), rs('x'), rs('2')]), 2n);
+    const fresh: RS = { metadata: {} };
+    setNewReplicaSetAnnotations(dep(1, 1, 0), fresh, maxRevision([rs('3546343826724305832')]) + 1n, false);
+    assert.equal(fresh.metadata!.annotations!['deployment.kubernetes.io/revision'], '3546343826724305833');
   });
 
   it('proportions of a resize follow each ReplicaSet\'s share of max-replicas', () => {

@@ -124,16 +124,31 @@ export function maxUnavailable(d: Deployment): number {
 
 // --- revisions and annotations -------------------------------------------------------------
 
-/** The revision of a ReplicaSet (0 when absent or not a number). */
-export function revisionOf(obj: KubeObject | undefined): number {
-  const v = obj?.metadata?.annotations?.[REVISION_ANNOTATION];
-  if (v === undefined || !/^-?\d+$/.test(v)) return 0;
-  return Number(v);
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * A revision annotation as strconv.ParseInt(v, 10, 64) reads it: revisions are int64 and a
+ * Deployment may adopt a ReplicaSet whose revision is beyond 2^53, so they are bigints here.
+ */
+export function parseRevision(v: string): bigint | undefined {
+  if (!/^[+-]?\d+$/.test(v)) return undefined;
+  const n = BigInt(v);
+  return n < INT64_MIN || n > INT64_MAX ? undefined : n;
 }
 
-export function maxRevision(rss: (RS | undefined)[]): number {
-  let max = 0;
-  for (const rs of rss) if (rs) max = Math.max(max, revisionOf(rs));
+/** The revision of a ReplicaSet (0 when absent or not an int64). */
+export function revisionOf(obj: KubeObject | undefined): bigint {
+  const v = obj?.metadata?.annotations?.[REVISION_ANNOTATION];
+  return (v === undefined ? undefined : parseRevision(v)) ?? 0n;
+}
+
+export function maxRevision(rss: (RS | undefined)[]): bigint {
+  let max = 0n;
+  for (const rs of rss) {
+    const r = revisionOf(rs);
+    if (rs && r > max) max = r;
+  }
   return max;
 }
 
@@ -189,15 +204,17 @@ export function replicasAnnotationsNeedUpdate(rs: RS, desired: number, max: numb
  * newRevision (keeping the replaced one in revision-history, up to maxHistoryChars) and, for
  * a ReplicaSet about to be created, sets the replicas annotations. True when changed.
  */
-export function setNewReplicaSetAnnotations(d: Deployment, rs: RS, newRevision: number, exists: boolean, maxHistoryChars = MAX_REV_HISTORY_LENGTH_IN_CHARS): boolean {
+export function setNewReplicaSetAnnotations(d: Deployment, rs: RS, revision: bigint | number, exists: boolean, maxHistoryChars = MAX_REV_HISTORY_LENGTH_IN_CHARS): boolean {
+  const newRevision = BigInt(revision);
   let changed = copyDeploymentAnnotationsToReplicaSet(d, rs);
   const ann = ((rs.metadata ??= {}).annotations ??= {});
   const had = Object.prototype.hasOwnProperty.call(ann, REVISION_ANNOTATION);
   const oldRevision = ann[REVISION_ANNOTATION] ?? '';
-  let oldRevisionInt = 0;
+  let oldRevisionInt = 0n;
   if (oldRevision !== '') {
-    if (!/^-?\d+$/.test(oldRevision)) return false;
-    oldRevisionInt = Number(oldRevision);
+    const parsed = parseRevision(oldRevision);
+    if (parsed === undefined) return false;
+    oldRevisionInt = parsed;
   }
   if (oldRevisionInt < newRevision) {
     ann[REVISION_ANNOTATION] = String(newRevision);
@@ -322,8 +339,9 @@ export function bySizeNewer(a: RS, b: RS): number {
 
 /** ReplicaSetsByRevision (creation time breaks ties). */
 export function byRevision(a: RS, b: RS): number {
-  const d = revisionOf(a) - revisionOf(b);
-  return d !== 0 ? d : byCreationTimestamp(a, b);
+  const ra = revisionOf(a);
+  const rb = revisionOf(b);
+  return ra < rb ? -1 : ra > rb ? 1 : byCreationTimestamp(a, b);
 }
 
 /** FindNewReplicaSet: the oldest ReplicaSet whose template equals the Deployment's. */
