@@ -101,6 +101,8 @@ interface UpOptions {
   member?: string;
   /** `--hollow-nodes N`: register N simulated nodes (hollow-0 … hollow-N-1) in this process. */
   hollowNodes?: number;
+  /** `--nodes N`: run N node agents (node-0 … node-N-1) whose pods run as processes on this machine. */
+  nodes?: number;
   /** `--hollow-start-delay MS`: how long a hollow node takes to "start" a pod bound to it (default 1000). */
   hollowStartDelay?: number;
   /** `--horizontal-pod-autoscaler-sync-period`: how often each HPA is synced, ms (default 15 s). */
@@ -168,6 +170,12 @@ export async function up(options: UpOptions, opened?: OpenedStore): Promise<void
     const timing = options.hollowStartDelay === undefined ? undefined : { startDelayMs: options.hollowStartDelay };
     hollow = startHollowNodes({ client: adminClient, names: hollowNodeNames(options.hollowNodes), timing });
   }
+  let nodes: { stop(): Promise<void> } | undefined;
+  if (options.nodes) {
+    const { startProcessNodes, processNodeNames } = await import('../node/process/agent.ts');
+    // Indexes (addresses, pod ranges) after the hollow nodes'.
+    nodes = startProcessNodes({ client: adminClient, names: processNodeNames(options.nodes), firstIndex: options.hollowNodes ?? 0, dataDir: join(dataDir, 'nodes'), kubeletClientCA: server.pki.caCert });
+  }
   process.stdout.write(
     [
       `k8ts is running at ${server.url} (store: ${storeDescription})`,
@@ -188,7 +196,7 @@ export async function up(options: UpOptions, opened?: OpenedStore): Promise<void
     force.unref();
     try {
       // Controllers first (they give the lease up while the server still answers), bounded.
-      const clients = [controllers?.stop(), scheduler?.stop(), hollow?.stop()];
+      const clients = [controllers?.stop(), scheduler?.stop(), hollow?.stop(), nodes?.stop()];
       await Promise.race([Promise.all(clients), new Promise((r) => setTimeout(r, 5000).unref())]);
       await server.close();
       await store.close();
@@ -222,12 +230,14 @@ export function program(): Command {
     .option('--no-scheduler', 'do not run the scheduler')
     .option('--hollow-nodes <n>', 'register n simulated nodes (hollow-0 … hollow-<n-1>) that report their pods Running without running them', nonNegativeInt)
     .option('--hollow-start-delay <ms>', 'how long hollow nodes take to start a pod bound to them (default 1000)', nonNegativeInt)
+    .option('--nodes <n>', 'run n node agents (node-0 … node-<n-1>) whose pods run as processes on this machine (default 0)', nonNegativeInt)
     .option('--horizontal-pod-autoscaler-sync-period <duration>', 'how often the controller manager syncs each HorizontalPodAutoscaler (default 15s)', positiveDuration)
     .option('--node-monitor-grace-period <duration>', 'how long a node may stop posting status before it is marked NotReady and tainted (default 40s)', positiveDuration)
     .action(async (opts: UpOptions) => {
       if (opts.servers !== undefined && opts.servers > 1) {
         if (opts.store) throw new InvalidArgumentError('--servers runs the built-in store; it cannot be combined with --store');
         if (opts.hollowNodes) throw new InvalidArgumentError('--hollow-nodes runs in the one process of `k8ts up`; with --servers, run `k8ts agent --hollow` against the cluster');
+        if (opts.nodes) throw new InvalidArgumentError('--nodes runs in the one process of `k8ts up`; with --servers, run `k8ts agent` against the cluster');
         const { upCluster } = await import('./cluster.ts');
         await upCluster({ ...opts, servers: opts.servers });
         return;
@@ -263,25 +273,39 @@ export function program(): Command {
 
   cmd
     .command('agent')
-    .description('run node agents against an API server (so far the hollow runtime: simulated nodes, as KWOK)')
-    .option('--hollow', 'simulated nodes that report their pods Running without running anything')
+    .description('run node agents against an API server: pods run as processes on this machine (--runtime process, the default), or are simulated (--hollow, as KWOK)')
+    .option('--runtime <runtime>', 'process (pods run as processes here) or hollow (simulated)', (v: string) => {
+      if (v !== 'process' && v !== 'hollow') throw new InvalidArgumentError('expected process or hollow');
+      return v;
+    })
+    .option('--hollow', 'simulated nodes that report their pods Running without running anything (--runtime hollow)')
+    .option('--data-dir <dir>', 'process runtime: where pods\' files and logs live', './.k8ts/agent')
     .option('--kubeconfig <path>', 'credentials to reach the API server (default: $KUBECONFIG, ~/.kube/config)')
     .option('--server <url>', 'the API server, overriding the kubeconfig\'s')
-    .option('--name <name>', 'the node name (with --nodes: the prefix of <name>-0 … <name>-<n-1>)', 'hollow')
-    .option('--nodes <n>', 'how many hollow nodes to run', positiveInt)
-    .option('--first-index <n>', "the first node's index: its InternalIP is 127.0.0.<index+2>, its pod range 10.244.<index>.0/24 (agents sharing a cluster need distinct ones; default: the number ending the name)", nonNegativeInt)
+    .option('--name <name>', 'the node name (with --nodes: the prefix of <name>-0 … <name>-<n-1>; default: hollow, or this host\'s name)')
+    .option('--nodes <n>', 'how many nodes to run', positiveInt)
+    .option('--first-index <n>', "the first node's index: its InternalIP is 127.0.0.<index+2>, its pod range 10.244.<index>.0/24 (hollow) or 127.244.<index>.0/24 (process) (agents sharing a cluster need distinct ones; default: the number ending the name)", nonNegativeInt)
     .option('--hollow-start-delay <ms>', 'how long a hollow node takes to start a pod bound to it (default 1000)', nonNegativeInt)
-    .action(async (opts: { hollow?: boolean; kubeconfig?: string; server?: string; name: string; nodes?: number; firstIndex?: number; hollowStartDelay?: number }) => {
-      if (!opts.hollow) throw new InvalidArgumentError('only --hollow agents exist so far');
+    .action(async (opts: { runtime?: string; hollow?: boolean; dataDir: string; kubeconfig?: string; server?: string; name?: string; nodes?: number; firstIndex?: number; hollowStartDelay?: number }) => {
+      const hollow = opts.hollow || opts.runtime === 'hollow';
+      if (opts.hollow && opts.runtime === 'process') throw new InvalidArgumentError('--hollow and --runtime process contradict each other');
       const { loadKubeconfig } = await import('../controllers/runtime/client.ts');
-      const { startHollowNodes, hollowNodeNames } = await import('../node/hollow/agent.ts');
       const config = loadKubeconfig(opts.kubeconfig);
       if (opts.server) config.server = opts.server.replace(/\/+$/, '');
-      const names = opts.nodes ? hollowNodeNames(opts.nodes, `${opts.name}-`) : [opts.name];
-      const timing = opts.hollowStartDelay === undefined ? undefined : { startDelayMs: opts.hollowStartDelay };
-      const agents = startHollowNodes({ client: config, names, firstIndex: opts.firstIndex, timing });
+      const name = opts.name ?? (hollow ? 'hollow' : hostname().toLowerCase());
+      const names = opts.nodes ? Array.from({ length: opts.nodes }, (_, i) => `${name}-${i}`) : [name];
+      let agents: { stop(): Promise<void> };
+      if (hollow) {
+        const { startHollowNodes } = await import('../node/hollow/agent.ts');
+        const timing = opts.hollowStartDelay === undefined ? undefined : { startDelayMs: opts.hollowStartDelay };
+        agents = startHollowNodes({ client: config, names, firstIndex: opts.firstIndex, timing });
+      } else {
+        const { startProcessNodes } = await import('../node/process/agent.ts');
+        agents = startProcessNodes({ client: config, names, firstIndex: opts.firstIndex, dataDir: opts.dataDir, kubeletClientCA: config.ca?.toString() });
+      }
       const keepAlive = setInterval(() => undefined, 1 << 30);
-      process.stdout.write(`k8ts agent: ${names.length === 1 ? `hollow node ${names[0]}` : `${names.length} hollow nodes (${names[0]} … ${names[names.length - 1]})`} against ${config.server}\n`);
+      const kind = hollow ? 'hollow' : 'process';
+      process.stdout.write(`k8ts agent: ${names.length === 1 ? `${kind} node ${names[0]}` : `${names.length} ${kind} nodes (${names[0]} … ${names[names.length - 1]})`} against ${config.server}\n`);
       let stopping = false;
       const stop = async () => {
         if (stopping) return;

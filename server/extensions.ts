@@ -11,6 +11,8 @@ import { openApiHandler } from './openapi.ts';
 import { bindingHandlers } from './binding.ts';
 import { evictionHandlers } from './eviction.ts';
 import { metricsHandlers } from './metrics-api.ts';
+import type { Pki } from './certs.ts';
+import { streamHandlers } from './streams/index.ts';
 import type { RestExtensions, SubresourceHandler } from './rest.ts';
 
 export interface DefaultExtensions {
@@ -33,6 +35,8 @@ export const applyPatch: NonNullable<RestExtensions['applyPatch']> = (contentTyp
   }
 };
 
-export async function defaultExtensions(registry: Registry): Promise<DefaultExtensions> {
-  return { extensions: { applyPatch }, subresources: new Map([...bindingHandlers(), ...evictionHandlers(), ...metricsHandlers()]), openapi: openApiHandler(registry) };
+/** `pki`: the cluster CA, for the pods' streaming subresources (log, exec, attach, portforward) to reach node agents. */
+export async function defaultExtensions(registry: Registry, pki?: Pick<Pki, 'caKey'>): Promise<DefaultExtensions> {
+  const streams = pki ? streamHandlers(pki) : new Map<string, SubresourceHandler>();
+  return { extensions: { applyPatch }, subresources: new Map([...bindingHandlers(), ...evictionHandlers(), ...metricsHandlers(), ...streams]), openapi: openApiHandler(registry) };
 }

@@ -58,13 +58,13 @@ export interface RestContext {
 
 export type Query = Record<string, unknown>;
 
-function param(q: Query, name: string): string | undefined {
+export function param(q: Query, name: string): string | undefined {
   const v = q[name];
   if (Array.isArray(v)) return v.length ? String(v[0]) : undefined;
   return v === undefined ? undefined : String(v);
 }
 
-function boolParam(q: Query, name: string): boolean | undefined {
+export function boolParam(q: Query, name: string): boolean | undefined {
   const v = param(q, name);
   if (v === undefined) return undefined;
   if (v === '' || v === 'true' || v === '1' || v === 'True' || v === 'TRUE' || v === 't') return true;
@@ -72,7 +72,7 @@ function boolParam(q: Query, name: string): boolean | undefined {
   throw apiErrors.badRequest(`strconv.ParseBool: parsing ${JSON.stringify(v)}: invalid syntax`);
 }
 
-function intParam(q: Query, name: string): number | undefined {
+export function intParam(q: Query, name: string): number | undefined {
   const v = param(q, name);
   if (v === undefined || v === '') return undefined;
   if (!/^-?\d+$/.test(v)) throw apiErrors.badRequest(`strconv.ParseInt: parsing ${JSON.stringify(v)}: invalid syntax`);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { indexFromName, nodeInternalIP, nodePodCIDR, PodIPAllocator } from './ipam.ts';
+import { indexFromName, loopbackPodCIDR, nodeInternalIP, nodePodCIDR, PodIPAllocator } from './ipam.ts';
 
 test('node addresses: loopback InternalIPs and a /24 pod range per node', () => {
   assert.equal(nodeInternalIP(0), '127.0.0.2');
@@ -9,6 +9,9 @@ test('node addresses: loopback InternalIPs and a /24 pod range per node', () => 
   assert.equal(nodePodCIDR(0), '10.244.0.0/24');
   assert.equal(nodePodCIDR(7), '10.244.7.0/24');
   assert.equal(nodePodCIDR(256), '10.245.0.0/24');
+  assert.equal(loopbackPodCIDR(0), '127.244.0.0/24');
+  assert.equal(loopbackPodCIDR(257), '127.245.1.0/24');
+  assert.equal(loopbackPodCIDR(12 * 256), '127.244.0.0/24');
   assert.equal(indexFromName('hollow-12'), 12);
   assert.equal(indexFromName('worker'), indexFromName('worker'));
 });

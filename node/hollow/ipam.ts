@@ -28,6 +28,15 @@ export function nodePodCIDR(index: number): string {
   return `${ipv4(base)}/24`;
 }
 
+/**
+ * The pod range of a node whose pods get loopback addresses (no network namespaces): a /24 of
+ * 127.244.0.0-127.255.255.255 per node, reachable from the host with no setup at all.
+ */
+export function loopbackPodCIDR(index: number): string {
+  const blocks = (256 - 244) * 256;
+  return `${ipv4((LOOPBACK_BASE + (244 << 16) + (index % blocks) * 256) >>> 0)}/24`;
+}
+
 /** The node index in a `<prefix>-<n>` name (hollow-7 → 7), else a stable hash of the name. */
 export function indexFromName(name: string): number {
   const m = /-(\d+)$/.exec(name);

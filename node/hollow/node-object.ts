@@ -1,6 +1,7 @@
 // The Node a hollow node registers and the status it reports: realistic capacity and
 // allocatable (what a kubelet reserves for eviction thresholds is held back), the labels a
 // kubelet sets, the pressure and Ready conditions, addresses, daemon endpoints and nodeInfo.
+// Process nodes (node/process/) register the same object with their own NodeFlavor.
 import { createHash } from 'node:crypto';
 import { release } from 'node:os';
 import { rfc3339, type KubeObject } from '../../controllers/runtime/types.ts';
@@ -25,7 +26,28 @@ export interface HollowNodeSpec {
   taints?: { key: string; value?: string; effect: string }[];
   /** Default amd64. */
   arch?: string;
+  /** What kind of node this is (default HOLLOW_FLAVOR). */
+  flavor?: NodeFlavor;
 }
+
+/** What tells node kinds apart in the Node object. */
+export interface NodeFlavor {
+  instanceType: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  osImage: string;
+  containerRuntimeVersion: string;
+  /** Default nodePodCIDR(index). */
+  podCIDR?: string;
+}
+
+export const HOLLOW_FLAVOR: NodeFlavor = {
+  instanceType: 'hollow',
+  labels: { type: 'hollow' },
+  annotations: { 'k8ts.io/hollow-node': 'true' },
+  osImage: 'k8ts hollow node',
+  containerRuntimeVersion: 'hollow://1.0.0',
+};
 
 export function nodeArch(): string {
   return process.arch === 'x64' ? 'amd64' : process.arch === 'ia32' ? '386' : process.arch;
@@ -74,8 +96,8 @@ export function nodeLabels(spec: HollowNodeSpec): Record<string, string> {
     'kubernetes.io/arch': arch,
     'kubernetes.io/hostname': spec.name,
     'kubernetes.io/os': 'linux',
-    'node.kubernetes.io/instance-type': 'hollow',
-    'type': 'hollow',
+    'node.kubernetes.io/instance-type': (spec.flavor ?? HOLLOW_FLAVOR).instanceType,
+    ...(spec.flavor ?? HOLLOW_FLAVOR).labels,
     ...(spec.labels ?? {}),
   };
 }
@@ -118,8 +140,8 @@ export function nodeStatus(spec: HollowNodeSpec, now: Date, bootID: string, prev
       systemUUID: uuidFrom(`system/${spec.name}`),
       bootID,
       kernelVersion: release(),
-      osImage: 'k8ts hollow node',
-      containerRuntimeVersion: 'hollow://1.0.0',
+      osImage: (spec.flavor ?? HOLLOW_FLAVOR).osImage,
+      containerRuntimeVersion: (spec.flavor ?? HOLLOW_FLAVOR).containerRuntimeVersion,
       kubeletVersion: spec.kubeletVersion,
       kubeProxyVersion: spec.kubeletVersion,
       operatingSystem: 'linux',
@@ -131,7 +153,7 @@ export function nodeStatus(spec: HollowNodeSpec, now: Date, bootID: string, prev
 
 /** The Node object to register. */
 export function nodeObject(spec: HollowNodeSpec, now: Date, bootID: string): KubeObject {
-  const cidr = nodePodCIDR(spec.index);
+  const cidr = spec.flavor?.podCIDR ?? nodePodCIDR(spec.index);
   const node: KubeObject = {
     apiVersion: 'v1',
     kind: 'Node',
@@ -141,7 +163,7 @@ export function nodeObject(spec: HollowNodeSpec, now: Date, bootID: string): Kub
       annotations: {
         'node.alpha.kubernetes.io/ttl': '0',
         'volumes.kubernetes.io/controller-managed-attach-detach': 'true',
-        'k8ts.io/hollow-node': 'true',
+        ...(spec.flavor ?? HOLLOW_FLAVOR).annotations,
       },
     },
     spec: { podCIDR: cidr, podCIDRs: [cidr] },

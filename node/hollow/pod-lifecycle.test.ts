@@ -176,3 +176,14 @@ test('adopting pods after an agent restart', () => {
   const done = adoptRuntime({ ...p, status: { phase: 'Succeeded' } }, T0);
   assert.equal(done.frozen, true);
 });
+
+test('a pod marked Failed by someone else stays Failed: its status is no longer written', () => {
+  const p = pod();
+  const rt = newRuntime('u1', T0);
+  step(p, rt, T0 + 1000);
+  assert.equal(p.status.phase, 'Running');
+  p.status = { ...p.status, phase: 'Failed', reason: 'OutOfcpu' };
+  advance(p, rt, DEFAULT_TIMING, T0 + 2000, () => undefined);
+  assert.equal(rt.state, 'terminal');
+  assert.equal(rt.frozen, true);
+});

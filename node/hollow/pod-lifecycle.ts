@@ -9,6 +9,9 @@
 import { createHash } from 'node:crypto';
 import { rfc3339 } from '../../controllers/runtime/types.ts';
 import { parseDurationOrSeconds } from '../../lib/duration.ts';
+import { goDuration, imageID, normalizeImage, podConditions } from '../agent/pod-status.ts';
+
+export { imageID, normalizeImage } from '../agent/pod-status.ts';
 
 export const EXIT_AFTER_ANNOTATION = 'k8ts.io/hollow-exit-after';
 export const EXIT_CODE_ANNOTATION = 'k8ts.io/hollow-exit-code';
@@ -128,6 +131,13 @@ export function advance(pod: J, rt: PodRuntime, timing: HollowTiming, now: numbe
     return now >= at ? { delete: true } : { nextAt: at };
   }
   if (rt.state === 'terminal') return {};
+  // A pod someone else ended (a controller, the node lifecycle, a test as a kubelet would)
+  // stays ended: a kubelet never moves a pod out of Succeeded or Failed.
+  const phase = pod.status?.phase;
+  if (phase === 'Succeeded' || phase === 'Failed') {
+    Object.assign(rt, adoptRuntime(pod, now));
+    return {};
+  }
   const ads = pod.spec?.activeDeadlineSeconds;
   const deadline = typeof ads === 'number' && ads > 0 ? rt.admittedAt + ads * 1000 : Infinity;
   const plan = exitPlan(pod);
@@ -181,30 +191,9 @@ export function advance(pod: J, rt: PodRuntime, timing: HollowTiming, now: numbe
 
 // --- rendering ------------------------------------------------------------------------------
 
-/** `nginx` → `docker.io/library/nginx:latest`, as a container runtime reports images. */
-export function normalizeImage(image: string): string {
-  if (!image) return image;
-  let [name, digest] = image.split('@') as [string, string | undefined];
-  const first = name.split('/')[0]!;
-  const hasDomain = name.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
-  if (!hasDomain) name = `docker.io/${name.includes('/') ? '' : 'library/'}${name}`;
-  const last = name.slice(name.lastIndexOf('/') + 1);
-  if (!digest && !last.includes(':')) name += ':latest';
-  return digest ? `${name}@${digest}` : name;
-}
-
-export function imageID(image: string): string {
-  const n = normalizeImage(image);
-  if (n.includes('@')) return n;
-  const repo = n.slice(0, n.lastIndexOf(':') > n.lastIndexOf('/') ? n.lastIndexOf(':') : n.length);
-  return `${repo}@sha256:${createHash('sha256').update(n).digest('hex')}`;
-}
-
 export function containerID(uid: string, container: string, run: number): string {
   return `hollow://${createHash('sha256').update(`${uid}/${container}/${run}`).digest('hex')}`;
 }
-
-const KUBELET_CONDITIONS = new Set(['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled']);
 
 function terminated(uid: string, name: string, t: Termination): J {
   return {
@@ -261,14 +250,6 @@ function containerStatus(pod: J, rt: PodRuntime, c: J, backoffMs: number): J {
   return out;
 }
 
-function goDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  const rest = s % 60;
-  return rest ? `${m}m${rest}s` : `${m}m0s`;
-}
-
 function initContainerStatus(rt: PodRuntime, c: J): J {
   const name = String(c.name);
   const image = String(c.image ?? '');
@@ -299,7 +280,6 @@ function initContainerStatus(rt: PodRuntime, c: J): J {
  */
 export function renderStatus(pod: J, rt: PodRuntime, hostIP: string, now: number): J {
   const prev: J = pod.status ?? {};
-  const t = rfc3339(new Date(now));
   const spec: J = pod.spec ?? {};
   const containers: J[] = [...(spec.containers ?? [])].sort((a, b) => String(a.name).localeCompare(String(b.name)));
   const inits: J[] = spec.initContainers ?? [];
@@ -308,45 +288,14 @@ export function renderStatus(pod: J, rt: PodRuntime, hostIP: string, now: number
   const terminal = rt.state === 'terminal';
   const phase = terminal ? rt.terminal!.phase : rt.firstStartedAt !== undefined ? 'Running' : 'Pending';
 
-  const prevConds: J[] = Array.isArray(prev.conditions) ? prev.conditions : [];
-  const cond = (type: string, status: string, reason?: string, message?: string): J => {
-    const old = prevConds.find((c) => c.type === type);
-    const c: J = { type, status, lastProbeTime: null, lastTransitionTime: old && old.status === status && old.lastTransitionTime ? old.lastTransitionTime : t };
-    if (reason) c.reason = reason;
-    if (message) c.message = message;
-    return c;
-  };
   const unready = statuses.filter((s) => !s.ready).map((s) => s.name);
   const initIncomplete = rt.firstStartedAt === undefined ? inits.map((c) => String(c.name)) : [];
-  const sandbox = !terminal && rt.firstStartedAt !== undefined;
-  const readyToStart = cond('PodReadyToStartContainers', sandbox ? 'True' : 'False');
-  const initialized = terminal
-    ? cond('Initialized', 'True', inits.length ? 'PodCompleted' : undefined)
-    : initIncomplete.length
-      ? cond('Initialized', 'False', 'ContainersNotInitialized', `containers with incomplete status: [${initIncomplete.join(' ')}]`)
-      : cond('Initialized', 'True');
-  let containersReady: J;
-  if (terminal && phase === 'Succeeded') containersReady = cond('ContainersReady', 'False', 'PodCompleted');
-  else if (unready.length) containersReady = cond('ContainersReady', 'False', 'ContainersNotReady', `containers with unready status: [${unready.join(' ')}]`);
-  else containersReady = cond('ContainersReady', 'True');
-  let ready: J;
-  if (containersReady.status !== 'True') ready = cond('Ready', containersReady.status, containersReady.reason, containersReady.message);
-  else {
-    const msgs: string[] = [];
-    for (const g of spec.readinessGates ?? []) {
-      const c = prevConds.find((x) => x.type === g.conditionType);
-      if (!c) msgs.push(`corresponding condition of pod readiness gate "${g.conditionType}" does not exist.`);
-      else if (c.status !== 'True') msgs.push(`the status of pod readiness gate "${g.conditionType}" is not "True", but ${c.status}`);
-    }
-    ready = msgs.length ? cond('Ready', 'False', 'ReadinessGatesNotReady', msgs.join(', ')) : cond('Ready', 'True');
-  }
-  const scheduled = cond('PodScheduled', 'True');
-  const others = prevConds.filter((c) => !KUBELET_CONDITIONS.has(c.type));
+  const sandboxReady = !terminal && rt.firstStartedAt !== undefined;
 
   const status: J = { ...prev };
   for (const k of ['reason', 'message']) delete status[k];
   status.phase = phase;
-  status.conditions = [...others, readyToStart, initialized, ready, containersReady, scheduled];
+  status.conditions = podConditions(prev, spec, { phase, terminal, sandboxReady, initIncomplete, unready }, now);
   status.hostIP = hostIP;
   status.hostIPs = [{ ip: hostIP }];
   const podIP = spec.hostNetwork ? hostIP : rt.ip;
