@@ -51,22 +51,38 @@ function containersOf(pod: KubeObject): Container[] {
   return all;
 }
 
-/** Upstream's mergeContainerResources: what the container does not set comes from the defaults. */
-function applyDefaults(c: Container, defaults: LimitRangeItem[]): void {
-  for (const item of defaults) {
-    const limits = list(item.default);
-    const requests = list(item.defaultRequest);
-    if (Object.keys(limits).length === 0 && Object.keys(requests).length === 0) continue;
-    const res = (c.resources = isObj(c.resources) ? c.resources : {});
-    if (Object.keys(limits).length) {
-      const l = (res.limits = isObj(res.limits) ? res.limits : {});
-      for (const [k, v] of Object.entries(limits)) if (!(k in l)) l[k] = v;
-    }
-    if (Object.keys(requests).length) {
-      const r = (res.requests = isObj(res.requests) ? res.requests : {});
-      for (const [k, v] of Object.entries(requests)) if (!(k in r)) r[k] = v;
-    }
+/** Upstream's defaultContainerResourceRequirements: one LimitRange's Container defaults (a later item wins). */
+function containerDefaults(limitRange: KubeObject): { limits: ResourceList; requests: ResourceList } {
+  const limits: ResourceList = {};
+  const requests: ResourceList = {};
+  for (const item of items([limitRange])) {
+    if (item.type !== 'Container') continue;
+    Object.assign(requests, list(item.defaultRequest));
+    Object.assign(limits, list(item.default));
   }
+  return { limits, requests };
+}
+
+/**
+ * Upstream's mergeContainerResources: what the container does not set comes from the defaults.
+ * Returns the notes for the `kubernetes.io/limit-ranger` annotation ("cpu, memory request for container web").
+ */
+function applyDefaults(c: Container, defaults: { limits: ResourceList; requests: ResourceList }, prefix: string): string[] {
+  const notes: string[] = [];
+  for (const field of ['requests', 'limits'] as const) {
+    const entries = Object.entries(defaults[field]);
+    if (entries.length === 0) continue;
+    const res = (c.resources = isObj(c.resources) ? c.resources : {});
+    const target = (res[field] = isObj(res[field]) ? res[field] : {});
+    const set: string[] = [];
+    for (const [k, v] of entries) {
+      if (k in target) continue;
+      target[k] = v;
+      set.push(k);
+    }
+    if (set.length) notes.push(`${set.sort().join(', ')} ${field === 'requests' ? 'request' : 'limit'} for ${prefix} ${c.name ?? ''}`);
+  }
+  return notes;
 }
 
 function q(v: unknown): Quantity | undefined {
@@ -126,10 +142,26 @@ function sum(containers: Container[], field: 'requests' | 'limits'): ResourceLis
   return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, formatQuantity(v)]));
 }
 
-/** The mutating half: containers get the LimitRanges' default limits and requests. */
+export const LIMIT_RANGER_ANNOTATION = 'kubernetes.io/limit-ranger';
+
+/**
+ * The mutating half (upstream's mergePodResourceRequirements, once per LimitRange): containers,
+ * then init containers, get the defaults they lack, and the pod's `kubernetes.io/limit-ranger`
+ * annotation says what was set.
+ */
 export function defaultPodLimits(pod: KubeObject, limitRanges: KubeObject[]): void {
-  const containerItems = items(limitRanges).filter((i) => i.type === 'Container');
-  for (const c of containersOf(pod)) applyDefaults(c, containerItems);
+  const spec = isObj(pod.spec) ? pod.spec : {};
+  for (const lr of limitRanges) {
+    const defaults = containerDefaults(lr);
+    const notes: string[] = [];
+    for (const [field, prefix] of [['containers', 'container'], ['initContainers', 'init container']] as const) {
+      const cs = spec[field];
+      if (Array.isArray(cs)) for (const c of cs) if (isObj(c)) notes.push(...applyDefaults(c as Container, defaults, prefix));
+    }
+    if (notes.length === 0) continue;
+    const meta = (pod.metadata ??= {});
+    meta.annotations = { ...(meta.annotations ?? {}), [LIMIT_RANGER_ANNOTATION]: `LimitRanger plugin set: ${notes.join('; ')}` };
+  }
 }
 
 /** The validating half: 403 Forbidden when the pod is outside the LimitRanges' bounds. */

@@ -1,9 +1,9 @@
 // End to end: Jobs on `k8ts up --hollow-nodes 2` (hollow pods exit as their
 // k8ts.io/hollow-exit-after / hollow-exit-code annotations say), driven with the real kubectl:
 // completions with bounded parallelism (a pod watcher checks every event), `kubectl wait
-// --for=condition=complete` and `--for=condition=failed` (backoffLimit, activeDeadlineSeconds),
-// Indexed Jobs, suspend and resume, adoption and release of pods, cascading deletion,
-// ttlSecondsAfterFinished, and `kubectl create job --from=cronjob/...`.
+// --for=condition=complete` and `--for=condition=failed` (backoffLimit, activeDeadlineSeconds,
+// podFailurePolicy), Indexed Jobs, suspend and resume, adoption and release of pods, cascading
+// deletion, ttlSecondsAfterFinished, and `kubectl create job --from=cronjob/...`.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -155,6 +155,16 @@ describe('Jobs against k8ts up with hollow nodes, with kubectl', { skip }, () =>
     assert.equal(j.status.failed, 2, 'the deleted pods count as failed');
     assert.equal(j.status.active, undefined);
     await eventually('the pods gone', async () => (await podsOf('slow')).length === 0);
+  });
+
+  it('podFailurePolicy: a FailJob rule on the exit code fails the Job at once with reason PodFailurePolicy', async () => {
+    const policy = 'backoffLimit: 6\npodFailurePolicy:\n  rules:\n  - action: FailJob\n    onExitCodes:\n      containerName: work\n      operator: In\n      values: [42]';
+    await k.create(jobYaml('pfp', policy, { after: '1s', code: 42 }));
+    await k.ok('wait', '--for=condition=failed', 'job/pfp', '--timeout=60s');
+    const j = await job('pfp');
+    assert.deepEqual(conditions(j), ['FailureTarget/PodFailurePolicy', 'Failed/PodFailurePolicy']);
+    assert.match(j.status.conditions.find((c: Obj) => c.type === 'Failed').message, /^Container work for pod default\/pfp-[a-z0-9]{5} failed with exit code 42 matching FailJob rule at index 0$/);
+    assert.equal(j.status.failed, 1, 'no retry despite backoffLimit 6');
   });
 
   it('suspend and resume: no pods while suspended, Suspended condition, then completion', async () => {

@@ -37,7 +37,7 @@ async function setup(spec: Record<string, unknown> = {}) {
     const t = iso(clock.now());
     await api.update(JOBS, 'ns', { ...j, status: { startTime: j.metadata!.creationTimestamp, ...(type === 'Complete' ? { completionTime: t } : {}), conditions: [{ type, status: 'True', lastTransitionTime: t }] } }, 'status');
   };
-  return { clock, api, recorder, runFor, jobs, cronJob, finishJob, stop: () => factory.stop() };
+  return { clock, api, recorder, runFor, jobs, cronJob, finishJob, controller: c, cronJobInformer: factory.informer<CronJob>(CRONJOBS), stop: () => factory.stop() };
 }
 
 describe('CronJob controller', () => {
@@ -123,6 +123,29 @@ describe('CronJob controller', () => {
     await api.create(JOBS, 'ns', { metadata: { name: 'manual', annotations: { 'cronjob.kubernetes.io/instantiate': 'manual' }, ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'hello', uid: owner.metadata!.uid!, controller: true }] }, spec: {} });
     await runFor(500);
     assert.ok(recorder.events.includes('Warning UnexpectedJob Saw a job that the controller did not create or forgot: manual'));
+    await stop();
+  });
+
+  it('a cache behind its own status write: no second SawCompletedJob, no MissingJob for the Job Replace deleted', async () => {
+    const { runFor, jobs, cronJob, finishJob, recorder, controller, cronJobInformer, stop } = await setup({ concurrencyPolicy: 'Replace' });
+    await runFor(31_000);
+    const [first] = jobs();
+    const beforeReplace = structuredClone(cronJob());
+    await runFor(60_000);
+    assert.ok(recorder.events.includes(`Normal SuccessfulDelete Deleted job ${first!.metadata!.name}`));
+    // The cache still has the CronJob with the deleted Job active.
+    cronJobInformer.store.upsert(beforeReplace);
+    await controller.sync('ns/hello');
+    assert.ok(!recorder.events.some((e) => e.includes('MissingJob')), recorder.events.join('\n'));
+
+    const [second] = jobs();
+    await finishJob(second!.metadata!.name!, 'Complete');
+    const beforeSeen = structuredClone(cronJob());
+    await runFor(1000);
+    cronJobInformer.store.upsert(beforeSeen);
+    await controller.sync('ns/hello');
+    assert.equal(recorder.events.filter((e) => e.startsWith('Normal SawCompletedJob')).length, 1);
+    assert.deepEqual(cronJob().status!.active ?? [], []);
     await stop();
   });
 });

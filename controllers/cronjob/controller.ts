@@ -131,7 +131,20 @@ export class CronJobController {
       const ref = getControllerOf(j);
       return ref?.kind === 'CronJob' && ref.name === name;
     });
-    const state: SyncState = { cj: this.typed(structuredClone(cached)), updateStatus: false };
+    // A finished or vanished active Job may be one an earlier sync already handled, its status
+    // write not yet in the cache: judge those on the live CronJob (no second SawCompletedJob or
+    // a MissingJob for the Job Replace deleted), as for unexpected Jobs below.
+    let base = cached;
+    const probe = reconcileChildren(structuredClone(cached), jobs);
+    if (probe.events.length || probe.missing.length) {
+      try {
+        base = await this.api.get<CronJob>(CRONJOBS, namespace, name);
+      } catch (err) {
+        if (isNotFound(err)) return {};
+        throw err;
+      }
+    }
+    const state: SyncState = { cj: this.typed(structuredClone(base)), updateStatus: false };
     state.updateStatus = await this.cleanupFinishedJobs(state.cj, jobs);
     let requeueAfterMs: number | undefined;
     let syncError: unknown;

@@ -14,6 +14,7 @@
 import { deletesBefore, isPodActive, isPodReady, type Pod } from '../runtime/pods.ts';
 import { rfc3339 } from '../runtime/types.ts';
 import { newBackoffRecord, remainingBackoffMs, type BackoffRecord } from './backoff.ts';
+import { REASON_POD_FAILURE_POLICY, countsAsFailed, failJobMessage } from './pod-failure-policy.ts';
 import {
   UNKNOWN_INDEX,
   completionIndex,
@@ -228,7 +229,8 @@ export function planJob(input: JobSyncInput): JobSyncPlan {
   const newSucceeded = pods.filter((p) => countable(p) && !uncountedSucceeded.has(uid(p)) && p.status?.phase === 'Succeeded');
   const newFailed = pods.filter((p) => countable(p) && !uncountedFailed.has(uid(p)) && isPodFailed(p, job));
   let succeeded = (status.succeeded ?? 0) + newSucceeded.length + uncountedSucceeded.size;
-  const failed = (status.failed ?? 0) + newFailed.length + uncountedFailed.size;
+  // Pods an Ignore rule of spec.podFailurePolicy matches do not count against backoffLimit.
+  const failed = (status.failed ?? 0) + newFailed.filter((p) => countsAsFailed(job, p)).length + uncountedFailed.size;
   if (!status.startTime && !isSuspended(job)) status.startTime = rfc3339(new Date(now));
   const backoff = newBackoffRecord(input.backoff, newSucceeded, newFailed);
   const backoffLimit = spec.backoffLimit ?? DEFAULT_BACKOFF_LIMIT;
@@ -239,8 +241,10 @@ export function planJob(input: JobSyncInput): JobSyncPlan {
   let finished: JobCondition | undefined;
   const met = findCondition(status, 'SuccessCriteriaMet');
   const target = findCondition(status, 'FailureTarget');
+  const failJob = failJobMessage(job, pods.filter((p) => isPodFailed(p, job)));
   if (met?.status === 'True') finished = met;
   else if (target?.status === 'True') finished = newCondition('Failed', 'True', target.reason ?? '', target.message ?? '', now);
+  else if (failJob) finished = newCondition('FailureTarget', 'True', REASON_POD_FAILURE_POLICY, failJob, now);
   else if (failed > backoffLimit || pastBackoffLimitOnFailure(job, pods, backoffLimit)) {
     finished = newCondition('FailureTarget', 'True', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit', now);
   } else if (pastActiveDeadline(job, status, now)) {
@@ -326,7 +330,7 @@ export function planJob(input: JobSyncInput): JobSyncPlan {
       }
     } else if (podFailed || (finished && finished.type !== 'SuccessCriteriaMet')) {
       // Once the Job has failed, every pod not terminated counts as failed.
-      if (!uncountedFailed.has(uid(pod)) && validIndex(pod)) {
+      if (!uncountedFailed.has(uid(pod)) && validIndex(pod) && countsAsFailed(job, pod)) {
         (u.failed ??= []).push(uid(pod));
         flush = true;
       }
