@@ -28,6 +28,8 @@ export interface HollowNodeSpec {
   arch?: string;
   /** What kind of node this is (default HOLLOW_FLAVOR). */
   flavor?: NodeFlavor;
+  /** Where the node's kubelet API listens (status.daemonEndpoints); default 10250. */
+  kubeletPort?: number;
 }
 
 /** What tells node kinds apart in the Node object. */
@@ -134,7 +136,7 @@ export function nodeStatus(spec: HollowNodeSpec, now: Date, bootID: string, prev
       { type: 'InternalIP', address: nodeInternalIP(spec.index) },
       { type: 'Hostname', address: spec.name },
     ],
-    daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+    daemonEndpoints: { kubeletEndpoint: { Port: spec.kubeletPort ?? 10250 } },
     nodeInfo: {
       machineID: createHash('md5').update(`machine/${spec.name}`).digest('hex'),
       systemUUID: uuidFrom(`system/${spec.name}`),

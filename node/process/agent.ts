@@ -55,7 +55,7 @@ export interface ProcessNodesOptions {
    * with certificates this CA (PEM) signed, as the API server's proxy is.
    */
   kubeletClientCA?: string;
-  /** Default 10250. */
+  /** Default 0: a free port, advertised in the Node's status.daemonEndpoints. */
   kubeletPort?: number;
   leaseDurationSeconds?: number;
   leaseRenewMs?: number;
@@ -128,7 +128,8 @@ class ProcessNode extends AgentNode {
   }
 
   /** Serves logs, exec and port-forward for this node's pods (the kubelet's port). */
-  serveKubeletApi(clientCA: string, port: number): void {
+  /** Starts the kubelet API; the Node then advertises the port it got (0: any free one). */
+  async serveKubeletApi(clientCA: string, port: number): Promise<void> {
     const streams = processStreams((ref) => {
       const pod = this.shell.pods.store.getByName(ref.namespace, ref.name);
       return pod ? this.workers.get(String(pod.metadata?.uid ?? '')) : undefined;
@@ -137,6 +138,8 @@ class ProcessNode extends AgentNode {
       log.warn({ node: this.name, err: errorMessage(err) }, 'cannot serve the kubelet API: no logs, exec or port-forward for this node');
       return undefined;
     });
+    const server = await this.kubeletServer;
+    if (server) this.spec.kubeletPort = server.port;
   }
 
   nodeObject(now: Date): KubeObject {
@@ -191,7 +194,7 @@ class ProcessNode extends AgentNode {
 export function startProcessNodes(opts: ProcessNodesOptions): ProcessNodes {
   const sandbox = opts.sandbox ?? canSandbox();
   const dataDir = resolve(opts.dataDir);
-  return runNodeAgents(opts.client, opts.names, { ...opts, workers: 4 * opts.names.length, component: 'process-pods', userAgent: 'kubelet/k8ts-process' }, (shell, kubeletVersion) => {
+  return runNodeAgents(opts.client, opts.names, { ...opts, workers: 4 * opts.names.length, component: 'process-pods', userAgent: 'kubelet/k8ts-process' }, async (shell, kubeletVersion) => {
     const sources: Sources = {
       configMaps: shell.factory.informer(CONFIGMAPS),
       secrets: shell.factory.informer(SECRETS),
@@ -199,14 +202,18 @@ export function startProcessNodes(opts: ProcessNodesOptions): ProcessNodes {
     };
     const capacity = { ...machineCapacity(dataDir), ...(opts.capacity ?? {}) };
     log.info({ nodes: opts.names, sandbox }, sandbox ? 'containers run sandboxed in namespaces' : 'containers run as plain processes (no root: no namespaces)');
-    return opts.names.map((name, i) => {
+    const nodes = opts.names.map((name, i) => {
       const index = opts.firstIndex !== undefined ? opts.firstIndex + i : indexFromName(name);
       const flavor: NodeFlavor = { ...PROCESS_FLAVOR, podCIDR: loopbackPodCIDR(index) };
       const spec: HollowNodeSpec = { name, index, kubeletVersion, capacity, labels: opts.labels, taints: opts.taints, flavor };
       const node = new ProcessNode(shell, spec, join(dataDir, name), sources, sandbox, opts.stopGraceMs ?? 2000);
-      if (opts.kubeletClientCA) node.serveKubeletApi(opts.kubeletClientCA, opts.kubeletPort ?? 10250);
       return node;
     });
+    // Before the nodes register, so that they advertise their ports (free ones by default:
+    // several clusters' agents share this machine's loopback addresses).
+    const ca = opts.kubeletClientCA;
+    if (ca) await Promise.all(nodes.map((n) => n.serveKubeletApi(ca, opts.kubeletPort ?? 0)));
+    return nodes;
   });
 }
 
