@@ -17,6 +17,7 @@ import { logger } from '../../lib/logger.ts';
 import { checkPodLimits, defaultPodLimits } from '../admission/limit-ranger.ts';
 import { admitPodPriority, checkPriorityClassDefault, preservePodPriority } from '../admission/priority.ts';
 import { admitDefaultTolerationSeconds } from '../admission/default-toleration-seconds.ts';
+import { admitServiceAccount } from '../admission/service-account.ts';
 import { admitRuntimeClass, validatePodOverhead } from '../admission/runtime-class.ts';
 import { admitClaimStorageClass } from '../admission/default-storage-class.ts';
 import { chargeQuotas } from '../admission/resource-quota.ts';
@@ -630,6 +631,7 @@ export class RegistryStore {
       const charged = chargeQuotas(d, obj, quotas, ctx.now.getTime());
       const key = this.key(d, meta.namespace, meta.name!);
       if (opts.dryRun) {
+      if (isCorePods(d)) admitServiceAccount(obj);
         if (await this.readKv(key)) {
           if (generated && attempt < 5) continue;
           throw apiErrors.alreadyExists(d.plural, d.group, meta.name!);
