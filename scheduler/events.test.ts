@@ -42,3 +42,24 @@ test('notes longer than 1024 characters are cut with " ..."', () => {
   assert.equal(cut.length, 1024);
   assert.ok(cut.endsWith('x ...'));
 });
+
+test('events waiting to be written are bounded: more are dropped, as client-go drops them', async () => {
+  let created = 0;
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const api = {
+    async create<T extends KubeObject>(_ref: unknown, _ns: string | undefined, obj: T): Promise<T> {
+      await gate;
+      created++;
+      return obj;
+    },
+    async patch<T extends KubeObject>(): Promise<T> {
+      return {} as T;
+    },
+  };
+  const rec = new EventRecorder({ api, component: 'default-scheduler', instance: 'i', maxPending: 3 });
+  for (let i = 0; i < 5; i++) rec.event({ kind: 'Pod', metadata: { name: `p${i}`, namespace: 'ns', uid: `u${i}` } }, 'Normal', 'Scheduled', 'Binding', 'assigned');
+  release();
+  await rec.flush();
+  assert.equal(created, 3);
+});

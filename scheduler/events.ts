@@ -36,6 +36,8 @@ export interface EventRecorderOptions {
   clock?: Clock;
   /** How many distinct events are remembered for series (default 4096). */
   cacheSize?: number;
+  /** Events waiting to be written at most; more are dropped (client-go's maxQueuedEvents: 1000). */
+  maxPending?: number;
 }
 
 function objectReference(obj: KubeObject): Record<string, unknown> {
@@ -53,15 +55,21 @@ export class EventRecorder {
   private readonly cacheSize: number;
   private seq = 0;
   private pending = new Set<Promise<void>>();
+  private readonly maxPending: number;
 
   constructor(opts: EventRecorderOptions) {
     this.opts = opts;
     this.clock = opts.clock ?? realClock;
     this.cacheSize = opts.cacheSize ?? 4096;
+    this.maxPending = opts.maxPending ?? 1000;
   }
 
   /** Records an event about `regarding`, optionally naming a `related` object (fire and forget; flush() waits for the writes). */
   event(regarding: KubeObject, type: 'Normal' | 'Warning', reason: string, action: string, note: string, related?: KubeObject): void {
+    if (this.pending.size >= this.maxPending) {
+      log.debug({ reason, object: regarding.metadata?.name }, 'too many events waiting to be written; dropping this one');
+      return;
+    }
     const p = this.record(regarding, type, reason, action, truncateNote(note), related).catch((err) =>
       log.debug({ err: errorMessage(err), reason }, 'recording an event failed'),
     );

@@ -8,6 +8,7 @@
 // A pod that fails while a cluster event arrived during its attempt goes to backoffQ rather
 // than unschedulable (the event might have been the one it needed): the moveRequestCycle rule.
 import { realClock, type Clock, type TimerHandle } from '../controllers/runtime/clock.ts';
+import { Heap } from '../controllers/runtime/heap.ts';
 import type { Pod } from './types.ts';
 
 export interface QueuedPodInfo {
@@ -65,53 +66,6 @@ export function isPodUpdated(oldPod: Pod | undefined, newPod: Pod): boolean {
     return JSON.stringify({ ...rest, metadata: meta });
   };
   return strip(oldPod) !== strip(newPod);
-}
-
-/** A binary heap with lazy removal (entries are dropped when popped if no longer current). */
-class Heap<T> {
-  private items: T[] = [];
-  constructor(private readonly less: (a: T, b: T) => boolean) {}
-  get size(): number {
-    return this.items.length;
-  }
-  push(x: T): void {
-    const a = this.items;
-    a.push(x);
-    let i = a.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.less(a[i]!, a[p]!)) break;
-      [a[i], a[p]] = [a[p]!, a[i]!];
-      i = p;
-    }
-  }
-  peek(): T | undefined {
-    return this.items[0];
-  }
-  pop(): T | undefined {
-    const a = this.items;
-    if (a.length === 0) return undefined;
-    const top = a[0]!;
-    const last = a.pop()!;
-    if (a.length > 0) {
-      a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && this.less(a[l]!, a[m]!)) m = l;
-        if (r < a.length && this.less(a[r]!, a[m]!)) m = r;
-        if (m === i) break;
-        [a[i], a[m]] = [a[m]!, a[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
-  clear(): void {
-    this.items = [];
-  }
 }
 
 type Where = 'active' | 'backoff' | 'unschedulable';

@@ -36,6 +36,9 @@ export const STATEFULSETS: ResourceRef = { group: 'apps', version: 'v1', resourc
 export const NAMESPACES: ResourceRef = { group: '', version: 'v1', resource: 'namespaces', namespaced: false, kind: 'Namespace' };
 export const PDBS: ResourceRef = { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets', namespaced: true, kind: 'PodDisruptionBudget' };
 
+/** Connections of the scheduler's event client. */
+const EVENT_CONNECTIONS = 8;
+
 /** How long the scheduling loop runs cycles back to back before yielding to the event loop. */
 const CYCLES_SLICE_MS = 10;
 
@@ -127,6 +130,11 @@ class SchedulerCore {
   private readonly listers: Listers;
   private readonly profile: Profile;
   private readonly recorder: EventRecorder;
+  /**
+   * Events go through a client of their own, as kube-scheduler's event client, with few
+   * connections: a burst of Scheduled events must not hold up the bindings.
+   */
+  private readonly eventClient: ApiClient;
   private readonly cursor = { next: 0 };
   private readonly bindings = new Set<Promise<void>>();
   /** Pods nominated to nodes where their victims are terminating. */
@@ -158,7 +166,8 @@ class SchedulerCore {
       preemption: { pdbs: () => this.listers.pdbs.store.list() },
     });
     this.queue = new SchedulingQueue(opts.queue);
-    this.recorder = new EventRecorder({ api: client, component: opts.schedulerName, instance: `${opts.schedulerName}-${hostname()}` });
+    this.eventClient = new ApiClient({ ...client.config, maxConnections: EVENT_CONNECTIONS });
+    this.recorder = new EventRecorder({ api: this.eventClient, component: opts.schedulerName, instance: `${opts.schedulerName}-${hostname()}` });
   }
 
   private responsible(pod: Pod): boolean {
@@ -232,6 +241,7 @@ class SchedulerCore {
     await this.loop;
     await Promise.all([...this.bindings, ...this.preemptions]);
     await this.recorder.flush();
+    this.eventClient.close();
   }
 
   private async run(): Promise<void> {

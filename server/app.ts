@@ -16,6 +16,7 @@ import {
 import { negotiate } from '../api/content-negotiation.ts';
 import { NOT_FOUND_STATUS, sendError, sendObject, sendStatus, writeBody, type Output } from './respond.ts';
 import { serveResource, type RestExtensions, type RestContext, type SubresourceHandler } from './rest.ts';
+import { RequestMetrics } from './request-metrics.ts';
 import { versionInfo } from './version.ts';
 
 const log = logger.child({ component: 'server' });
@@ -89,6 +90,11 @@ export function createApp(options: AppOptions): express.Express {
     }
     sendStatus(req, res, apiErrors.unauthorized().toStatus());
   });
+
+  // --- request latency (kube-apiserver's apiserver_request_duration_seconds at /metrics) ---
+  const requestMetrics = new RequestMetrics();
+  app.use(requestMetrics.middleware());
+  app.get('/metrics', (req, res) => writeBody(req, res, 200, 'text/plain; version=0.0.4; charset=utf-8', requestMetrics.text()));
 
   // --- health and version -------------------------------------------------------------
   const checks = options.readyChecks ?? {};

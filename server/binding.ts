@@ -67,7 +67,7 @@ export async function bindPod(ctx: RestContext, pods: ResourceDescriptor, namesp
       next.status = status;
       return next;
     },
-    { dryRun: opts.dryRun, user: opts.user, subresource: 'binding', rawUpdate: true },
+    { dryRun: opts.dryRun, user: opts.user, subresource: 'binding', rawUpdate: true, pureBuild: true },
   );
 }
 

@@ -206,6 +206,64 @@ function plainJson(v: unknown): unknown {
   return out;
 }
 
+/** How many object keys a JSON text has (a string followed by a colon), without building anything. */
+function countKeyTokens(text: string): number {
+  let keys = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    if (text.charCodeAt(i) !== 0x22) continue;
+    for (i++; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 0x5c) i++;
+      else if (c === 0x22) break;
+    }
+    let j = i + 1;
+    while (j < n) {
+      const c = text.charCodeAt(j);
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) j++;
+      else break;
+    }
+    if (text.charCodeAt(j) === 0x3a) keys++;
+  }
+  return keys;
+}
+
+/** How many keys the objects of a parsed JSON value have, in all. */
+function countKeys(v: unknown): number {
+  if (v === null || typeof v !== 'object') return 0;
+  let n = 0;
+  if (Array.isArray(v)) {
+    for (const x of v) n += countKeys(x);
+    return n;
+  }
+  for (const k in v) n += 1 + countKeys((v as Record<string, unknown>)[k]);
+  return n;
+}
+
+/**
+ * parseJsonStrict's answer at JSON.parse's speed: the strict parser runs only for what
+ * JSON.parse cannot tell (a syntax error's message, duplicated keys: the texts with more keys
+ * than their value), and for the key order once someone asks (only to report problems).
+ */
+export function parseJson(text: string): { value: unknown; duplicates: { path: string; index: number }[]; order: Map<string, number> } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return parseJsonStrict(text);
+  }
+  if (countKeyTokens(text) !== countKeys(value)) return parseJsonStrict(text);
+  let order: Map<string, number> | undefined;
+  return {
+    value,
+    duplicates: [],
+    get order() {
+      order ??= parseJsonStrict(text).order;
+      return order;
+    },
+  };
+}
+
 /** Decodes a body by its media type; 400 BadRequest for malformed input. */
 export function decodeBody(body: Buffer, mediaType: string): Decoded {
   const text = body.toString('utf8');
@@ -215,8 +273,7 @@ export function decodeBody(body: Buffer, mediaType: string): Decoded {
       const { value, yamlError } = parseYamlStrict(text);
       return { value, duplicates: [], order: new Map(), yamlError, format: 'yaml' };
     }
-    const { value, duplicates, order } = parseJsonStrict(text);
-    return { value, duplicates, order, format: 'json' };
+    return Object.assign(parseJson(text), { format: 'json' as const });
   } catch (err) {
     if (err instanceof JsonSyntaxError) {
       throw apiErrors.badRequest(`${isYaml ? 'error converting YAML to JSON' : 'json parse error'}: ${err.message}`);
@@ -247,6 +304,23 @@ export function decodeProtobufBody(body: Buffer, expect: { apiVersion: string; k
 
 const fieldTypes = new Map<string, Map<string, string> | null>();
 
+/** A client-node type name's shape (`Array<T>`, `{ [key: string]: T; }` or anything else), parsed once. */
+interface Shape {
+  array?: string;
+  map?: string;
+}
+const shapes = new Map<string, Shape>();
+function shapeOf(type: string): Shape {
+  let s = shapes.get(type);
+  if (!s) {
+    const arr = /^Array<(.+)>$/.exec(type);
+    const map = arr ? null : /^\{ \[key: string\]: (.+); \}$/.exec(type);
+    s = arr ? { array: arr[1]! } : map ? { map: map[1]! } : {};
+    shapes.set(type, s);
+  }
+  return s;
+}
+
 function attributes(model: string): Map<string, string> | null {
   let m = fieldTypes.get(model);
   if (m !== undefined) return m;
@@ -266,17 +340,16 @@ export function unknownFields(value: unknown, model: string, sorted = false, pru
   const out: string[] = [];
   const visit = (v: unknown, type: string, path: string) => {
     if (v === null || v === undefined) return;
-    const arr = /^Array<(.+)>$/.exec(type);
-    if (arr) {
-      if (Array.isArray(v)) v.forEach((item, i) => visit(item, arr[1]!, `${path}[${i}]`));
+    const { array, map } = shapeOf(type);
+    if (array) {
+      if (Array.isArray(v)) v.forEach((item, i) => visit(item, array, `${path}[${i}]`));
       return;
     }
-    const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
     if (map) {
       if (typeof v === 'object' && !Array.isArray(v)) {
         const keys = Object.keys(v as object);
         if (sorted) keys.sort();
-        for (const k of keys) visit((v as Record<string, unknown>)[k], map[1]!, pathJoin(path, k));
+        for (const k of keys) visit((v as Record<string, unknown>)[k], map, pathJoin(path, k));
       }
       return;
     }
@@ -392,8 +465,7 @@ export function structuralTypeError(value: unknown, model: string, kind: string)
   let found: string | undefined;
   const visit = (v: unknown, type: string, format: string, path: string, strict = false): void => {
     if (found || v === null || v === undefined) return;
-    const arr = /^Array<(.+)>$/.exec(type);
-    const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
+    const { array: arr, map } = shapeOf(type);
     const isModel = !arr && !map && attributes(type) !== null;
     const wantsObject = !!map || isModel;
     const bad = (arr && !Array.isArray(v)) || (wantsObject && (typeof v !== 'object' || Array.isArray(v))) || (!arr && !wantsObject && type !== 'any' && typeof v === 'object');
@@ -409,8 +481,8 @@ export function structuralTypeError(value: unknown, model: string, kind: string)
     }
     // ObjectMeta's strings are plain strings (elsewhere a string field may be a quantity, which takes numbers).
     const strictBelow = strict || type === 'V1ObjectMeta';
-    if (arr) (v as unknown[]).forEach((item) => visit(item, arr[1]!, '', path, strictBelow));
-    else if (map) for (const [k, x] of Object.entries(v as object)) visit(x, map[1]!, '', `${path}.${k}`, strictBelow);
+    if (arr) for (const item of v as unknown[]) visit(item, arr, '', path, strictBelow);
+    else if (map) for (const [k, x] of Object.entries(v as object)) visit(x, map, '', `${path}.${k}`, strictBelow);
     else if (isModel) {
       const info = modelInfo(type)!;
       for (const f of info.fields) {

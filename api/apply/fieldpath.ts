@@ -315,18 +315,19 @@ export class FieldSet {
   }
 
   private emit(member: boolean): Record<string, unknown> {
+    // Members and children are keyed by their serialized path element already.
+    const entries: { k: string; pe: PathElement; v: Record<string, unknown> }[] = [];
+    const emitted = new Set<string>();
+    for (const [k, n] of this.children) {
+      if (n.set.empty()) continue;
+      emitted.add(k);
+      entries.push({ k, pe: n.pe, v: n.set.emit(this.members.has(k)) });
+    }
+    for (const [k, pe] of this.members) if (!emitted.has(k)) entries.push({ k, pe, v: {} });
+    entries.sort((a, b) => comparePathElements(a.pe, b.pe));
     const out: Record<string, unknown> = {};
     if (member) out['.'] = {};
-    const entries: { pe: PathElement; v: Record<string, unknown> }[] = [];
-    const childKeys = new Set<string>();
-    for (const n of this.sortedChildren()) {
-      const k = serializePathElement(n.pe);
-      childKeys.add(k);
-      entries.push({ pe: n.pe, v: n.set.emit(this.members.has(k)) });
-    }
-    for (const [k, pe] of this.members) if (!childKeys.has(k)) entries.push({ pe, v: {} });
-    entries.sort((a, b) => comparePathElements(a.pe, b.pe));
-    for (const e of entries) out[serializePathElement(e.pe)] = e.v;
+    for (const e of entries) out[e.k] = e.v;
     return out;
   }
 

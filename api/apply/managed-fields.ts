@@ -74,6 +74,42 @@ export function managerIdentifier(e: { manager?: string; operation?: string; api
   return JSON.stringify(id);
 }
 
+/**
+ * Field sets decoded from their fieldsV1 text, and the canonical text of sets: the objects of
+ * a kind written by the same managers carry the same sets, and decoding and re-encoding the
+ * sets of managers a write leaves alone was most of the field manager's work. A set is never
+ * changed once built, so one decoded set serves every object that carries it.
+ */
+const decodedSets = new Map<string, FieldSet>();
+const DECODED_SETS_MAX = 1024;
+/** The canonical fieldsV1 text of decoded sets, once computed. */
+const encodedSets = new WeakMap<FieldSet, string | undefined>();
+
+function decodeSet(fieldsV1: unknown): FieldSet {
+  const text = JSON.stringify(fieldsV1);
+  let set = decodedSets.get(text);
+  if (set) {
+    // Most recently used last: the first is the one to evict.
+    decodedSets.delete(text);
+  } else {
+    set = FieldSet.fromFieldsV1(fieldsV1);
+    encodedSets.set(set, undefined);
+    if (decodedSets.size >= DECODED_SETS_MAX) decodedSets.delete(decodedSets.keys().next().value!);
+  }
+  decodedSets.set(text, set);
+  return set;
+}
+
+/** The fieldsV1 form of a set: a fresh object (callers own it), from the set's text once computed. */
+function encodeSet(set: FieldSet): Record<string, unknown> {
+  const known = encodedSets.get(set);
+  if (known !== undefined) return JSON.parse(known) as Record<string, unknown>;
+  const fieldsV1 = set.toFieldsV1();
+  // A decoded set is shared: remember its text for the next object that carries it.
+  if (encodedSets.has(set)) encodedSets.set(set, JSON.stringify(fieldsV1));
+  return fieldsV1;
+}
+
 function decodeManaged(entries: unknown): Managed {
   const m = emptyManaged();
   if (!Array.isArray(entries)) throw new Error('managedFields must be a list');
@@ -84,7 +120,7 @@ function decodeManaged(entries: unknown): Managed {
     if (!e.apiVersion) throw new Error('apiVersion must not be empty');
     if (e.fieldsType !== 'FieldsV1') throw new Error(e.fieldsType ? `invalid fieldsType ${JSON.stringify(e.fieldsType)} in managed fields entry ${i}` : `missing fieldsType in managed fields entry ${i}`);
     const id = managerIdentifier(e);
-    m.fields.set(id, { set: FieldSet.fromFieldsV1(e.fieldsV1 ?? {}), apiVersion: e.apiVersion, applied: e.operation === 'Apply' });
+    m.fields.set(id, { set: decodeSet(e.fieldsV1 ?? {}), apiVersion: e.apiVersion, applied: e.operation === 'Apply' });
     m.times.set(id, e.time);
   });
   return m;
@@ -108,7 +144,7 @@ function encodeManaged(m: Managed): ManagedFieldsEntry[] | undefined {
     const time = m.times.get(id);
     if (time) e.time = time;
     e.fieldsType = 'FieldsV1';
-    e.fieldsV1 = vs.set.toFieldsV1();
+    e.fieldsV1 = encodeSet(vs.set);
     if (parsed.subresource) e.subresource = parsed.subresource;
     out.push(e);
   }

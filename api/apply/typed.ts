@@ -170,6 +170,8 @@ export interface Comparison {
 export function compare(lhs: unknown, rhs: unknown, atom: Atom): Comparison {
   const c: Comparison = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
   const walk = (l: unknown, r: unknown, a: Atom, path: Path) => {
+    // Equal values add, change and remove nothing at or below them (most of an object, on most writes).
+    if (path.length > 0 && l !== undefined && r !== undefined && deepEqual(l, r)) return;
     const shape = pairShape(a, l, r);
     if (shape === 'leaf') {
       if (path.length === 0) return;

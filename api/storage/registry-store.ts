@@ -66,6 +66,11 @@ export interface UpdateOptions extends WriteOptions {
    * strategy validation, only the metadata rules.
    */
   rawUpdate?: boolean;
+  /**
+   * `build` is a pure function of the current object (it may run more than once): the update
+   * may start from the watch cache's copy of the object rather than a quorum read.
+   */
+  pureBuild?: boolean;
 }
 
 export interface DeleteOptions extends WriteOptions {
@@ -127,6 +132,8 @@ const MAX_RETRIES = 10;
 const isCorePods = (d: ResourceDescriptor) => d.storageResource === 'pods' && !d.group;
 const isServices = (d: ResourceDescriptor) => d.kind === 'Service' && !d.group;
 const NO_ALLOCATIONS: AllocationOps = { claimed: [], compare: [], success: [] };
+/** An update attempt from the watch cache's copy that has to be decided on the store's state. */
+const STALE = Symbol('stale');
 const isPriorityClasses = (d: ResourceDescriptor) => d.storageResource === 'priorityclasses' && d.group === 'scheduling.k8s.io';
 /** Each failed quota charge means another create was charged: enough for a burst of concurrent creates. */
 const QUOTA_RETRIES = 100;
@@ -523,11 +530,11 @@ export class RegistryStore {
   }
 
   /** The namespace's LimitRanges, for LimitRanger admission of new pods (defaults, then bounds). */
-  private async limitRanges(namespace: string): Promise<KubeObject[]> {
+  private async limitRanges(namespace: string, revision: (prefix: string) => Promise<number> = (p) => this.currentRevision(p)): Promise<KubeObject[]> {
     const cache = this.cache('limitranges');
     const prefix = listPrefix('limitranges', namespace);
     // Read-your-writes: a LimitRange created just before the pod applies to it.
-    await cache.waitFresh(await this.currentRevision(prefix));
+    await cache.waitFresh(await revision(prefix));
     return cache.snapshot(prefix).map((o) => o.obj);
   }
 
@@ -559,10 +566,10 @@ export class RegistryStore {
   }
 
   /** The PriorityClasses, for Priority admission (read-your-writes, as limitRanges). */
-  private async priorityClasses(): Promise<KubeObject[]> {
+  private async priorityClasses(revision: (prefix: string) => Promise<number> = (p) => this.currentRevision(p)): Promise<KubeObject[]> {
     const cache = this.cache('priorityclasses');
     const prefix = listPrefix('priorityclasses', undefined);
-    await cache.waitFresh(await this.currentRevision(prefix));
+    await cache.waitFresh(await revision(prefix));
     return cache.snapshot(prefix).map((o) => o.obj);
   }
 
@@ -615,10 +622,16 @@ export class RegistryStore {
         if (nameErrs.length) throw apiErrors.invalid(d.kind, d.group, meta.name!, nameErrs);
       }
       if (d.namespaced) await this.admitNamespace(d, meta.namespace!, meta.name ?? '');
-      const limitRanges = d.storageResource === 'pods' && !d.group ? await this.limitRanges(meta.namespace!) : [];
+      // The admission lookups' read-your-writes: one read of the revision this member applied
+      // serves them all (a linearizable read would wait for a Raft round on every create; upstream's
+      // admission plugins read informer caches, with no wait at all).
+      let current: Promise<number> | undefined;
+      const revision = (prefix: string) => (current ??= this.currentRevision(prefix, true));
+      const limitRanges = d.storageResource === 'pods' && !d.group ? await this.limitRanges(meta.namespace!, revision) : [];
       if (limitRanges.length) defaultPodLimits(obj, limitRanges);
-      if (isCorePods(d)) admitPodPriority(obj, await this.priorityClasses(), generated ? meta.generateName! : meta.name!);
+      if (isCorePods(d)) admitPodPriority(obj, await this.priorityClasses(revision), generated ? meta.generateName! : meta.name!);
       if (isCorePods(d)) admitDefaultTolerationSeconds(obj);
+      if (isCorePods(d)) admitServiceAccount(obj);
       const runtimeClass = isCorePods(d) ? await admitRuntimeClass(obj, (n) => this.runtimeClass(n), generated ? meta.generateName! : meta.name!) : undefined;
       if (d.storageResource === 'persistentvolumeclaims' && !d.group) admitClaimStorageClass(obj, await this.storageClasses());
       const errs = d.strategy.validate(obj);
@@ -631,7 +644,6 @@ export class RegistryStore {
       const charged = chargeQuotas(d, obj, quotas, ctx.now.getTime());
       const key = this.key(d, meta.namespace, meta.name!);
       if (opts.dryRun) {
-      if (isCorePods(d)) admitServiceAccount(obj);
         if (await this.readKv(key)) {
           if (generated && attempt < 5) continue;
           throw apiErrors.alreadyExists(d.plural, d.group, meta.name!);
@@ -743,7 +755,7 @@ export class RegistryStore {
     if (bodyMeta.name !== undefined && bodyMeta.name !== '' && bodyMeta.name !== name) {
       throw apiErrors.badRequest(`the name of the object (${bodyMeta.name}) does not match the name on the URL (${name})`);
     }
-    return this.updateWith(d, namespace, name, () => clone(input), opts, true);
+    return this.updateWith(d, namespace, name, () => clone(input), { ...opts, pureBuild: true }, true);
   }
 
   /**
@@ -759,11 +771,43 @@ export class RegistryStore {
     opts: UpdateOptions = {},
     allowCreate = false,
   ): Promise<{ object: KubeObject; created: boolean }> {
+    // As upstream's GuaranteedUpdate with the cacher's object: a first attempt from the watch
+    // cache's copy, without a quorum read. A stale copy fails the transaction's revision
+    // compare; anything but a write (an error, a conflict, a no-op) is decided again below,
+    // on the store's current state. (Only for pure builds; not for Services, whose
+    // allocations are claimed with the write, nor dry runs.)
+    if (opts.pureBuild && !opts.dryRun && !isServices(d)) {
+      try {
+        const r = await this.updateFrom(d, namespace, name, build, opts, allowCreate, 'cache');
+        if (r !== STALE) return r;
+      } catch {
+        // decided again on the store's state
+      }
+    }
+    return (await this.updateFrom(d, namespace, name, build, opts, allowCreate, 'store')) as { object: KubeObject; created: boolean };
+  }
+
+  /** The object and its revision as the watch cache has them (undefined when it does not). */
+  private cachedCurrent(d: ResourceDescriptor, namespace: string | undefined, name: string): { kv: Pick<KeyValue, 'modRevision'>; obj: KubeObject } | undefined {
+    const c = this.cache(d.storageResource).get(this.key(d, namespace, name));
+    return c && { kv: { modRevision: c.rev }, obj: c.obj };
+  }
+
+  private async updateFrom(
+    d: ResourceDescriptor,
+    namespace: string | undefined,
+    name: string,
+    build: (current: KubeObject | undefined) => KubeObject | Promise<KubeObject>,
+    opts: UpdateOptions,
+    allowCreate: boolean,
+    source: 'cache' | 'store',
+  ): Promise<{ object: KubeObject; created: boolean } | typeof STALE> {
     const status = opts.subresource === 'status';
     const finalize = opts.subresource === 'finalize' && !!d.strategy.prepareForFinalizeUpdate;
     const raw = opts.rawUpdate === true && !status;
     for (let attempt = 0; ; attempt++) {
-      const cur = await this.readCurrent(d, namespace, name);
+      const cur = source === 'cache' ? this.cachedCurrent(d, namespace, name) : await this.readCurrent(d, namespace, name);
+      if (!cur && source === 'cache') return STALE;
       if (!cur) {
         if (((allowCreate && ALLOW_CREATE_ON_UPDATE.has(d.storageResource)) || opts.forceAllowCreate) && !status) {
           const obj = await build(undefined);
@@ -848,7 +892,7 @@ export class RegistryStore {
         !(this.isNamespaces(d) && ((next.spec as { finalizers?: string[] } | undefined)?.finalizers ?? []).length > 0);
       if (!deleteNow && encoded === encodeForStore(cur.obj)) {
         // No-op update: nothing is written and the resourceVersion stays.
-        return { object: old, created: false };
+        return source === 'cache' ? STALE : { object: old, created: false };
       }
       if (opts.dryRun) return { object: { ...next, metadata: { ...nextMeta, resourceVersion: currentRv } }, created: false };
       const key = this.key(d, namespace, name);
@@ -857,6 +901,7 @@ export class RegistryStore {
       const allocations = isServices(d) ? allocationOps(deleteNow ? undefined : next, old) : NO_ALLOCATIONS;
       const res = await this.store.txn({ compare: [...compare, ...allocations.compare], success: [...success, ...allocations.success] });
       if (!res.succeeded) {
+        if (source === 'cache') return STALE;
         if ((await this.checkAllocations(next, desired, allocations)) && attempt < MAX_RETRIES) continue;
         if (requestedRv !== '') {
           throw apiErrors.conflict(d.plural, d.group, name, 'the object has been modified; please apply your changes to the latest version and try again');
@@ -1177,8 +1222,9 @@ export class RegistryStore {
     return { stop };
   }
 
-  private async currentRevision(prefix: string): Promise<number> {
-    const res = await this.store.range(prefix, { rangeEnd: prefixEnd(prefix), countOnly: true });
+  /** The store's revision; `serializable`: this member's (no ReadIndex round), which has every write this server acknowledged. */
+  private async currentRevision(prefix: string, serializable = false): Promise<number> {
+    const res = await this.store.range(prefix, { rangeEnd: prefixEnd(prefix), countOnly: true, serializable });
     return res.header.revision;
   }
 

@@ -91,6 +91,8 @@ export interface ClientConfig {
   userAgent?: string;
   /** Per-request timeout for everything but watches (default 30 s). */
   timeoutMs?: number;
+  /** Requests in flight at most (more wait for a connection; default 64). Watches are not counted. */
+  maxConnections?: number;
 }
 
 const JSON_TYPE = 'application/json';
@@ -176,6 +178,8 @@ interface RequestInit {
   contentType?: string;
   accept?: string;
   timeoutMs?: number;
+  /** Resolve with the body as text (e.g. /metrics) instead of parsed JSON. */
+  text?: boolean;
 }
 
 export class ApiClient implements Api {
@@ -192,7 +196,8 @@ export class ApiClient implements Api {
     this.secure = this.base.protocol === 'https:';
     // One TLS context for every connection (parsing the key and certificates is not free).
     const tls = this.secure ? { secureContext: createSecureContext({ ca: config.ca, cert: config.cert, key: config.key }), rejectUnauthorized: !config.insecureSkipTLSVerify } : undefined;
-    this.agent = tls ? new Agent({ keepAlive: true, maxSockets: 64, ...tls }) : new HttpAgent({ keepAlive: true, maxSockets: 64 });
+    const maxSockets = config.maxConnections ?? 64;
+    this.agent = tls ? new Agent({ keepAlive: true, maxSockets, ...tls }) : new HttpAgent({ keepAlive: true, maxSockets });
     this.watchAgent = tls ? new Agent({ keepAlive: true, ...tls }) : new HttpAgent({ keepAlive: true });
   }
 
@@ -243,11 +248,11 @@ export class ApiClient implements Api {
           const code = res.statusCode ?? 0;
           let body: unknown;
           try {
-            body = text ? JSON.parse(text) : undefined;
+            body = text && !(init.text && code >= 200 && code < 300) ? JSON.parse(text) : undefined;
           } catch {
             body = undefined;
           }
-          if (code >= 200 && code < 300) resolve(body as T);
+          if (code >= 200 && code < 300) resolve((init.text ? text : body) as T);
           else {
             const status = body && typeof body === 'object' && (body as StatusObject).kind === 'Status' ? (body as StatusObject) : undefined;
             reject(new ApiStatusError(code, status, `${method} ${path}: HTTP ${code} ${text.slice(0, 200)}`));

@@ -6,6 +6,7 @@
 //   the rate limiter: per-key exponential back-off and an overall token bucket, the larger
 //   of the two (client-go's DefaultControllerRateLimiter); forget() resets the back-off.
 import { realClock, type Clock, type TimerHandle } from './clock.ts';
+import { Heap } from './heap.ts';
 
 export interface RateLimiter<K> {
   /** How long to wait before the key may be processed again (and records the failure). */
@@ -102,6 +103,9 @@ export class WorkQueue<K = string> {
   private shuttingDown = false;
   /** Delayed keys and when they become ready. */
   private readonly waiting = new Map<K, number>();
+  /** The same by due time (an entry the map no longer agrees with is stale and skipped). */
+  private readonly due = new Heap<{ at: number; seq: number; key: K }>((a, b) => (a.at !== b.at ? a.at < b.at : a.seq < b.seq));
+  private seq = 0;
   private timer: TimerHandle | undefined;
   private timerAt = Infinity;
 
@@ -181,6 +185,7 @@ export class WorkQueue<K = string> {
     const cur = this.waiting.get(key);
     if (cur !== undefined && cur <= at) return;
     this.waiting.set(key, at);
+    this.due.push({ at, seq: this.seq++, key });
     this.arm();
   }
 
@@ -196,9 +201,17 @@ export class WorkQueue<K = string> {
     return this.limiter.numRequeues(key);
   }
 
+  /** The earliest current delayed entry (stale ones dropped). */
+  private nextDue(): { at: number; key: K } | undefined {
+    for (let top = this.due.peek(); top; top = this.due.peek()) {
+      if (this.waiting.get(top.key) === top.at) return top;
+      this.due.pop();
+    }
+    return undefined;
+  }
+
   private arm(): void {
-    let next = Infinity;
-    for (const at of this.waiting.values()) if (at < next) next = at;
+    const next = this.nextDue()?.at ?? Infinity;
     if (next === this.timerAt) return;
     this.timer?.cancel();
     this.timer = undefined;
@@ -213,10 +226,10 @@ export class WorkQueue<K = string> {
 
   private fireDue(): void {
     const now = this.clock.now();
-    const due = [...this.waiting].filter(([, at]) => at <= now).sort((a, b) => a[1] - b[1]);
-    for (const [key] of due) {
-      this.waiting.delete(key);
-      this.add(key);
+    for (let top = this.nextDue(); top && top.at <= now; top = this.nextDue()) {
+      this.due.pop();
+      this.waiting.delete(top.key);
+      this.add(top.key);
     }
     this.arm();
   }
@@ -228,6 +241,7 @@ export class WorkQueue<K = string> {
     this.timer?.cancel();
     this.timer = undefined;
     this.waiting.clear();
+    this.due.clear();
     // Keys already queued are dropped too: workers stop at their next get().
     this.queue = [];
     this.head = 0;
