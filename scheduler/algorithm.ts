@@ -26,6 +26,7 @@ import { balancedAllocationPlugin, nodeResourcesFitPlugin } from './plugins/node
 import { nodeUnschedulablePlugin } from './plugins/node-unschedulable.ts';
 import { podTopologySpreadPlugin, type TopologySpreadOptions } from './plugins/pod-topology-spread.ts';
 import { taintTolerationPlugin } from './plugins/taint-toleration.ts';
+import { volumeBindingPlugin, type VolumeListers } from './plugins/volume-binding.ts';
 import { defaultPreemptionPlugin, type DefaultPreemptionOptions } from './preemption/default-preemption.ts';
 import type { Pod } from './types.ts';
 
@@ -46,7 +47,11 @@ export interface ProfileOptions extends TopologySpreadOptions {
   namespaceLabels?: NamespaceLabels;
   /** DefaultPreemption's inputs (PodDisruptionBudgets). */
   preemption?: DefaultPreemptionOptions;
+  /** Claims and StorageClasses, for VolumeBinding (none known when left out). */
+  volumes?: VolumeListers;
 }
+
+const NO_VOLUMES: VolumeListers = { claim: () => undefined, storageClass: () => undefined };
 
 /** The default profile's plugins in upstream's order (those k8ts implements). */
 export function defaultProfile(opts: ProfileOptions = {}): Profile {
@@ -54,7 +59,7 @@ export function defaultProfile(opts: ProfileOptions = {}): Profile {
   const interPod = interPodAffinityPlugin({ namespaceLabels: opts.namespaceLabels });
   return {
     schedulerName: opts.schedulerName ?? 'default-scheduler',
-    filters: [nodeUnschedulablePlugin, nodeNamePlugin, taintTolerationPlugin, nodeAffinityPlugin, nodePortsPlugin, nodeResourcesFitPlugin, spread, interPod],
+    filters: [nodeUnschedulablePlugin, nodeNamePlugin, taintTolerationPlugin, nodeAffinityPlugin, nodePortsPlugin, nodeResourcesFitPlugin, volumeBindingPlugin(opts.volumes ?? NO_VOLUMES), spread, interPod],
     scorers: [taintTolerationPlugin, nodeAffinityPlugin, nodeResourcesFitPlugin, spread, interPod, balancedAllocationPlugin],
     postFilter: defaultPreemptionPlugin(opts.preemption),
     percentageOfNodesToScore: opts.percentageOfNodesToScore ?? 0,

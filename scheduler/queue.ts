@@ -36,6 +36,10 @@ export const EVENT_PLUGINS: Record<string, readonly string[]> = {
   AssignedPodAdd: ['PodTopologySpread', 'InterPodAffinity'],
   AssignedPodUpdate: ['PodTopologySpread', 'InterPodAffinity'],
   AssignedPodDelete: ['NodePorts', 'NodeResourcesFit', 'PodTopologySpread', 'InterPodAffinity'],
+  PersistentVolumeClaimAdd: ['VolumeBinding'],
+  PersistentVolumeClaimUpdate: ['VolumeBinding'],
+  StorageClassAdd: ['VolumeBinding'],
+  StorageClassUpdate: ['VolumeBinding'],
 };
 
 export interface QueueOptions {

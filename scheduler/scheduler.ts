@@ -1,6 +1,6 @@
 // The scheduler (kube-scheduler) as an API client: informers on pods (those not finished),
-// nodes, namespaces (for affinity namespaceSelectors), and the Services and controllers that
-// default topology spreading needs; a
+// nodes, namespaces (for affinity namespaceSelectors), claims and StorageClasses (for
+// VolumeBinding), and the Services and controllers that default topology spreading needs; a
 // scheduling queue fed by them; one scheduling cycle at a time (filter and score over the
 // cache), then the binding through pods/binding in the background, with the pod assumed on
 // its node meanwhile. A pod that fits nowhere gets PodScheduled=False (Unschedulable) and a
@@ -14,6 +14,7 @@ import { LeaderElector } from '../controllers/runtime/leaderelection.ts';
 import { rfc3339 } from '../controllers/runtime/types.ts';
 import { logger } from '../lib/logger.ts';
 import { bindPodVolumes, PreBindError } from './volume-binding.ts';
+import { PVCS, STORAGECLASSES, type PersistentVolumeClaim, type StorageClass } from '../controllers/volume/volume.ts';
 import { defaultProfile, schedulePod, type Profile } from './algorithm.ts';
 import { SchedulerCache } from './cache.ts';
 import { EventRecorder } from './events.ts';
@@ -92,6 +93,8 @@ interface Listers {
   sss: Informer;
   namespaces: Informer;
   pdbs: Informer<PodDisruptionBudget>;
+  pvcs: Informer<PersistentVolumeClaim>;
+  storageClasses: Informer<StorageClass>;
 }
 
 /** helper.DefaultSelector: the selectors of the Services and the controller selecting the pod, ANDed. */
@@ -157,6 +160,8 @@ class SchedulerCore {
       sss: this.factory.informer(STATEFULSETS),
       namespaces: this.factory.informer(NAMESPACES),
       pdbs: this.factory.informer<PodDisruptionBudget>(PDBS),
+      pvcs: this.factory.informer<PersistentVolumeClaim>(PVCS),
+      storageClasses: this.factory.informer<StorageClass>(STORAGECLASSES),
     };
     this.profile = defaultProfile({
       schedulerName: opts.schedulerName,
@@ -164,6 +169,10 @@ class SchedulerCore {
       defaultSelector: (pod) => defaultSelectorFor(pod, this.listers),
       namespaceLabels: (ns) => this.listers.namespaces.store.getByName(undefined, ns)?.metadata?.labels,
       preemption: { pdbs: () => this.listers.pdbs.store.list() },
+      volumes: {
+        claim: (ns, name) => this.listers.pvcs.store.getByName(ns, name),
+        storageClass: (name) => this.listers.storageClasses.store.getByName(undefined, name),
+      },
     });
     this.queue = new SchedulingQueue(opts.queue);
     this.eventClient = new ApiClient({ ...client.config, maxConnections: EVENT_CONNECTIONS });
@@ -221,6 +230,15 @@ class SchedulerCore {
         if (nodeSchedulingPropertiesChanged(oldNode, node)) queue.moveAllToActiveOrBackoff('NodeUpdate');
       },
       delete: (node) => cache.removeNode(node),
+    });
+    // A claim created or bound, or a class created, may unblock pods VolumeBinding rejected.
+    this.listers.pvcs.addEventHandler({
+      add: () => queue.moveAllToActiveOrBackoff('PersistentVolumeClaimAdd'),
+      update: () => queue.moveAllToActiveOrBackoff('PersistentVolumeClaimUpdate'),
+    });
+    this.listers.storageClasses.addEventHandler({
+      add: () => queue.moveAllToActiveOrBackoff('StorageClassAdd'),
+      update: () => queue.moveAllToActiveOrBackoff('StorageClassUpdate'),
     });
   }
 

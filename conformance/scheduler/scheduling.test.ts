@@ -169,6 +169,20 @@ describe('scheduler and hollow nodes against k8ts up --hollow-nodes 3, with kube
     assert.equal(placed.spec.nodeName, 'hollow-1');
   });
 
+  it('a pod whose PersistentVolumeClaim does not exist stays Pending; describe says which claim', async () => {
+    await ok('run', 'claimless', '--image=nginx', '--overrides={"apiVersion":"v1","spec":{"volumes":[{"name":"data","persistentVolumeClaim":{"claimName":"nope"}}]}}');
+    const describe = await eventually('the FailedScheduling event in describe', async () => {
+      const out = await ok('describe', 'pod', 'claimless');
+      return out.includes('FailedScheduling') ? out : undefined;
+    });
+    assert.match(describe, /Warning\s+FailedScheduling\s+\S+\s+default-scheduler\s+0\/3 nodes are available: persistentvolumeclaim "nope" not found\./);
+    const p = await pod('claimless');
+    assert.equal(p?.status?.phase, 'Pending');
+    assert.equal(p?.spec?.nodeName, undefined);
+    assert.equal(p?.status?.conditions?.find((x: J) => x.type === 'PodScheduled')?.reason, 'Unschedulable');
+    await ok('delete', 'pod', 'claimless', '--wait=false');
+  });
+
   it('requests that fit nowhere: Insufficient cpu, and no preemption victims', async () => {
     await ok('run', 'huge', '--image=nginx', '--overrides={"apiVersion":"v1","spec":{"containers":[{"name":"huge","image":"nginx","resources":{"requests":{"cpu":"100"}}}]}}');
     const p = await eventually('Unschedulable', async () => {
