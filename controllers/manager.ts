@@ -5,7 +5,7 @@
 import { ApiClient, type ClientConfig, type ResourceRef } from './runtime/client.ts';
 import type { Controller } from './runtime/controller.ts';
 import { InformerFactory } from './runtime/informer.ts';
-import { LeaderElector } from './runtime/leaderelection.ts';
+import { leadOrRun, type LeaderElectionOptions } from './runtime/leaderelection.ts';
 import { namespaceController } from './namespace/controller.ts';
 import { NAMESPACES } from './namespace/deleter.ts';
 import { SERVICEACCOUNTS, serviceAccountsController } from './serviceaccount/serviceaccounts.ts';
@@ -70,21 +70,13 @@ export const ALL_CONTROLLERS = [
 ] as const;
 export type ControllerName = (typeof ALL_CONTROLLERS)[number];
 
-export interface ControllerManagerOptions {
+export interface ControllerManagerOptions extends LeaderElectionOptions {
   /** How to reach the API server (or a ready client). */
   client: ApiClient | ClientConfig;
   /** The cluster CA (PEM) that kube-root-ca.crt publishes; default: the client's CA. */
   rootCA?: string;
   /** Default all. */
   controllers?: readonly ControllerName[];
-  /** Default true. */
-  leaderElect?: boolean;
-  leaseNamespace?: string;
-  leaseName?: string;
-  identity?: string;
-  leaseDurationSeconds?: number;
-  renewDeadlineMs?: number;
-  retryPeriodMs?: number;
   /** --horizontal-pod-autoscaler-sync-period: how often each HPA is synced (default 15 s). */
   horizontalPodAutoscalerSyncPeriodMs?: number;
   /**
@@ -324,22 +316,7 @@ export function startControllerManager(opts: ControllerManagerOptions): Controll
     starting = startControllers().catch((err) => log.error({ err }, 'starting controllers failed'));
   };
 
-  let elector: LeaderElector | undefined;
-  if (opts.leaderElect === false) onStart();
-  else {
-    elector = new LeaderElector({
-      api: client,
-      namespace: opts.leaseNamespace ?? 'kube-system',
-      name: opts.leaseName ?? 'kube-controller-manager',
-      identity: opts.identity,
-      leaseDurationSeconds: opts.leaseDurationSeconds ?? 15,
-      renewDeadlineMs: opts.renewDeadlineMs ?? 10_000,
-      retryPeriodMs: opts.retryPeriodMs ?? 2_000,
-      onStartedLeading: onStart,
-      onStoppedLeading: stopControllers,
-    });
-    void elector.run();
-  }
+  const elector = leadOrRun(client, opts, 'kube-controller-manager', onStart, stopControllers);
 
   let stopping: Promise<void> | undefined;
   return {

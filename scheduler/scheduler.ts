@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { ApiClient, resourcePath, type ClientConfig, type ResourceRef } from '../controllers/runtime/client.ts';
 import { errorMessage, isConflict, isNotFound } from '../controllers/runtime/errors.ts';
 import { InformerFactory, type Informer } from '../controllers/runtime/informer.ts';
-import { LeaderElector } from '../controllers/runtime/leaderelection.ts';
+import { leadOrRun, type LeaderElectionOptions } from '../controllers/runtime/leaderelection.ts';
 import { rfc3339 } from '../controllers/runtime/types.ts';
 import { logger } from '../lib/logger.ts';
 import { bindPodVolumes, PreBindError } from './volume-binding.ts';
@@ -46,18 +46,10 @@ const CYCLES_SLICE_MS = 10;
 /** The pods the scheduler watches: everything not finished (finished pods free their node). */
 export const POD_FIELD_SELECTOR = 'status.phase!=Succeeded,status.phase!=Failed';
 
-export interface SchedulerOptions {
+export interface SchedulerOptions extends LeaderElectionOptions {
   /** How to reach the API server (or a ready client). */
   client: ApiClient | ClientConfig;
   schedulerName?: string;
-  /** Default true. */
-  leaderElect?: boolean;
-  leaseNamespace?: string;
-  leaseName?: string;
-  identity?: string;
-  leaseDurationSeconds?: number;
-  renewDeadlineMs?: number;
-  retryPeriodMs?: number;
   percentageOfNodesToScore?: number;
   queue?: QueueOptions;
 }
@@ -424,23 +416,8 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
     await starting;
   };
 
-  let elector: LeaderElector | undefined;
-  if (opts.leaderElect === false) onStart();
-  else {
-    elector = new LeaderElector({
-      api: client,
-      namespace: opts.leaseNamespace ?? 'kube-system',
-      name: opts.leaseName ?? 'kube-scheduler',
-      identity: opts.identity,
-      leaseDurationSeconds: opts.leaseDurationSeconds ?? 15,
-      renewDeadlineMs: opts.renewDeadlineMs ?? 10_000,
-      retryPeriodMs: opts.retryPeriodMs ?? 2_000,
-      onStartedLeading: onStart,
-      onStoppedLeading: onStop,
-    });
-    identity = elector.identity;
-    void elector.run();
-  }
+  const elector = leadOrRun(client, opts, 'kube-scheduler', onStart, onStop);
+  if (elector) identity = elector.identity;
 
   let stopping: Promise<void> | undefined;
   return {

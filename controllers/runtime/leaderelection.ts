@@ -166,6 +166,50 @@ export interface LeaderElectorOptions {
   releaseOnCancel?: boolean;
 }
 
+/** How a component (controller manager, scheduler) takes part in leader election. */
+export interface LeaderElectionOptions {
+  /** Default true; false runs the component at once, alone. */
+  leaderElect?: boolean;
+  /** Default kube-system. */
+  leaseNamespace?: string;
+  /** Default: the component's own lease (kube-controller-manager, kube-scheduler). */
+  leaseName?: string;
+  identity?: string;
+  leaseDurationSeconds?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+}
+
+/**
+ * Runs `onStart` while this process leads the component's lease (and `onStop` when it stops
+ * leading), or at once when leader election is off. Returns the elector, if any.
+ */
+export function leadOrRun(
+  api: LeaderElectorOptions['api'],
+  opts: LeaderElectionOptions,
+  defaultLeaseName: string,
+  onStart: () => void,
+  onStop: () => void | Promise<void>,
+): LeaderElector | undefined {
+  if (opts.leaderElect === false) {
+    onStart();
+    return undefined;
+  }
+  const elector = new LeaderElector({
+    api,
+    namespace: opts.leaseNamespace ?? 'kube-system',
+    name: opts.leaseName ?? defaultLeaseName,
+    identity: opts.identity,
+    leaseDurationSeconds: opts.leaseDurationSeconds,
+    renewDeadlineMs: opts.renewDeadlineMs,
+    retryPeriodMs: opts.retryPeriodMs,
+    onStartedLeading: onStart,
+    onStoppedLeading: onStop,
+  });
+  void elector.run();
+  return elector;
+}
+
 export function defaultIdentity(): string {
   return `${hostname()}_${randomUUID()}`;
 }
